@@ -1,0 +1,54 @@
+# One entrypoint for every build: the Dockerfile, the Pages workflow and the tests all run
+# `make site`. `make serve` previews, `make test` runs everything, each installing what it
+# needs on a fresh Debian machine with only Python 3 and root.
+
+PYTHON   ?= python3
+VENV     ?= .venv
+SITE_DIR ?= site
+BIN      := $(VENV)/bin
+# Quiet Material's end-of-life banner in every build log.
+export NO_MKDOCS_2_WARNING := 1
+
+# Debian packages the tests drive for real: nginx with the brotli_static module, Chromium.
+TEST_APT := nginx libnginx-mod-http-brotli-static chromium fonts-noto-color-emoji
+
+.PHONY: site serve test test-deps clean lock
+
+site: $(VENV)/.build-deps
+	$(BIN)/mkdocs build --strict --site-dir "$(SITE_DIR)"
+
+serve: $(VENV)/.build-deps
+	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
+
+test: test-deps
+	$(BIN)/pytest
+
+test-deps: $(VENV)/.test-deps
+	@missing=""; for p in $(TEST_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# A fresh Debian has python3 but maybe not its venv module (package python3-venv).
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && \
+	  $(PYTHON) -m venv $(VENV); }
+
+$(VENV)/.build-deps: requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
+	touch $@
+
+$(VENV)/.test-deps: requirements.txt requirements-test.txt $(VENV)/.build-deps
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt -r requirements-test.txt
+	touch $@
+
+# Re-pin after editing requirements*.in (needs network access to PyPI).
+lock: $(VENV)/.build-deps
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras -o requirements.txt requirements.in
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras -o requirements-test.txt requirements-test.in
+
+clean:
+	rm -rf site .pytest_cache

@@ -1,0 +1,78 @@
+"""Build-time checks on the Markdown sources.
+
+MkDocs' own strict validation already fails on broken links, missing anchors and pages
+left out of the nav (see `validation:` in mkdocs.yml). This hook adds what MkDocs does not
+check, and names the file (and line) in the error, so `mkdocs serve` shows it while writing
+and `make site` refuses to publish:
+
+* mojibake (text that was UTF-8-decoded twice, "ðŸš€" for "🚀"), found and repaired by ftfy;
+* front matter that is not valid YAML, or that lacks a `description` or `tags`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import ftfy
+import yaml
+from mkdocs.exceptions import PluginError
+
+FRONT_MATTER = re.compile(r"\A-{3}[ \t]*\n(.*?\n)(?:-{3}|\.{3})[ \t]*\n", re.S)
+
+
+def find_mojibake(text: str) -> list[tuple[int, str, str]]:
+    """(line number, line, repaired line) for every line ftfy would repair.
+
+    Only ftfy's encoding repair is used: its other fixes (curly quotes, widths) are
+    style choices, not corruption.
+    """
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        repaired = ftfy.fix_encoding(line)
+        if repaired != line:
+            found.append((number, line, repaired))
+    return found
+
+
+def on_files(files, config):
+    # Every Markdown source, including the excluded glossary that snippets appends.
+    errors = []
+    for file in files:
+        if not file.src_uri.endswith(".md"):
+            continue
+        for number, line, repaired in find_mojibake(file.content_string):
+            errors.append(
+                f"docs/{file.src_uri}:{number}: mojibake: {line.strip()!r}\n"
+                f"    should read: {repaired.strip()!r}"
+            )
+    if errors:
+        raise PluginError("Mojibake found (repair the encoding):\n" + "\n".join(errors))
+    return files
+
+
+def front_matter_error(source: str) -> str | None:
+    """Why a page's front matter is unusable, or None if it is fine."""
+    match = FRONT_MATTER.match(source)
+    if not match:
+        return "no front matter (a '---' block with description and tags must start the page)"
+    try:
+        meta = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as exc:
+        return f"front matter is not valid YAML: {exc}"
+    if not isinstance(meta, dict):
+        return "front matter must be a mapping (key: value lines)"
+    description = meta.get("description")
+    if not isinstance(description, str) or not description.strip():
+        return "front matter needs a non-empty 'description' (it becomes the meta description)"
+    tags = meta.get("tags")
+    if not isinstance(tags, list) or not tags or not all(isinstance(t, str) and t.strip() for t in tags):
+        return "front matter needs 'tags': a non-empty list of words"
+    return None
+
+
+def on_page_markdown(markdown, page, config, files):
+    # MkDocs silently renders broken YAML as page text; stop instead.
+    error = front_matter_error(page.file.content_string)
+    if error:
+        raise PluginError(f"docs/{page.file.src_uri}: {error}")
+    return markdown

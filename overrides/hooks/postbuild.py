@@ -1,0 +1,116 @@
+"""Production post-processing, run by every `mkdocs build` (so `make site`, the Dockerfile,
+the Pages workflow and the tests all get the same site).
+
+1. Content-Security-Policy. The one policy lives in nginx/site.conf (the server sends it as a
+   header). Material inlines a few small scripts; their sha256 hashes must be listed in that
+   policy. This hook hashes every inline script of every built page and fails the build,
+   naming the page and the hash to add, if one is missing. Because GitHub Pages cannot send
+   headers, the same policy (minus the directives a <meta> cannot carry) is also written into
+   each page as <meta http-equiv="Content-Security-Policy">.
+2. Precompression. Text files get .gz (zopfli, the densest gzip) and .br (brotli 11) next to
+   them, for nginx's gzip_static / brotli_static: no compression work per request.
+   Skipped under `mkdocs serve`, where it would only slow down live reload.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import brotli
+import zopfli.gzip
+from mkdocs.exceptions import PluginError
+
+# Directives a <meta> CSP ignores (and Chromium warns about in the console).
+META_UNSUPPORTED = {"frame-ancestors", "report-uri", "report-to", "sandbox"}
+# Source maps (.map) are left out: only developer tools fetch them.
+COMPRESSIBLE = {".html", ".css", ".js", ".json", ".xml", ".svg", ".txt"}
+INLINE_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.S)
+CSP_HEADER = re.compile(r'add_header\s+Content-Security-Policy\s+"(?P<policy>[^"]+)"')
+
+_state: dict = {}
+
+
+def csp_from_nginx(config_dir: Path) -> str:
+    conf = config_dir / "nginx" / "site.conf"
+    match = CSP_HEADER.search(conf.read_text(encoding="utf-8"))
+    if not match:
+        raise PluginError(f"{conf}: no 'add_header Content-Security-Policy \"...\"' line found")
+    return " ".join(match.group("policy").split())
+
+
+def directives(policy: str) -> dict[str, list[str]]:
+    parts = (d.split() for d in policy.split(";") if d.strip())
+    return {name: values for name, *values in parts}
+
+
+def meta_policy(policy: str) -> str:
+    return "; ".join(
+        " ".join([name, *values]) for name, values in directives(policy).items() if name not in META_UNSUPPORTED
+    )
+
+
+def inline_script_hashes(html: str) -> set[str]:
+    hashes = set()
+    for match in INLINE_SCRIPT.finditer(html):
+        attrs = match.group("attrs")
+        if "src=" in attrs or 'type="application/json"' in attrs:
+            continue  # external files are covered by 'self'; JSON data is never executed
+        digest = hashlib.sha256(match.group("body").encode("utf-8")).digest()
+        hashes.add("'sha256-" + base64.b64encode(digest).decode() + "'")
+    return hashes
+
+
+def on_startup(command, dirty):
+    _state["command"] = command
+
+
+def on_config(config):
+    _state["policy"] = csp_from_nginx(Path(config.config_file_path).parent)
+    _state["missing"] = {}
+    return config
+
+
+def on_post_page(output, page, config):
+    policy = _state["policy"]
+    for digest in inline_script_hashes(output) - set(directives(policy).get("script-src", [])):
+        _state["missing"].setdefault(digest, []).append(page.file.src_uri)
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{meta_policy(policy)}">'
+    # Right after <meta charset>, before any script, so it governs all of them.
+    return output.replace('<meta charset="utf-8">', '<meta charset="utf-8">\n      ' + meta, 1)
+
+
+def precompress(site_dir: Path) -> None:
+    for path in sorted(site_dir.rglob("*")):
+        if path.suffix not in COMPRESSIBLE or not path.is_file():
+            continue
+        data = path.read_bytes()
+        stat = path.stat()
+        for suffix, packed in (
+            (".gz", zopfli.gzip.compress(data)),
+            (".br", brotli.compress(data, quality=11)),
+        ):
+            target = path.with_name(path.name + suffix)
+            if len(packed) >= len(data):
+                target.unlink(missing_ok=True)
+                continue  # nginx then sends the plain file, which is smaller
+            target.write_bytes(packed)
+            # Same mtime as the original: Last-Modified and ETag stay stable per content.
+            os.utime(target, (stat.st_atime, stat.st_mtime))
+
+
+def on_post_build(config):
+    if _state["missing"]:
+        lines = [
+            f"  {digest}  (inline script on {', '.join(sorted(pages)[:3])}{' …' if len(pages) > 3 else ''})"
+            for digest, pages in sorted(_state["missing"].items())
+        ]
+        raise PluginError(
+            "nginx/site.conf: the Content-Security-Policy script-src lacks the hash of an inline "
+            "script that Material writes into the pages. Add to script-src:\n" + "\n".join(lines)
+        )
+    if _state.get("command") == "build":
+        precompress(Path(config.site_dir))
