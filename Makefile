@@ -14,14 +14,18 @@ TEST_APT := nginx libnginx-mod-http-brotli-static chromium fonts-noto-color-emoj
 
 .PHONY: site serve test test-deps clean lock
 
+# Built next to the target and swapped in only on success: a failed build (bad input)
+# leaves the previous site as it was, never a half-published one.
 site: $(VENV)/.build-deps
-	$(BIN)/mkdocs build --strict --site-dir "$(SITE_DIR)"
+	rm -rf "$(SITE_DIR).tmp"
+	$(BIN)/mkdocs build --strict --site-dir "$(SITE_DIR).tmp" || { rm -rf "$(SITE_DIR).tmp"; exit 1; }
+	rm -rf "$(SITE_DIR)" && mv "$(SITE_DIR).tmp" "$(SITE_DIR)"
 
 serve: $(VENV)/.build-deps
 	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
 test: test-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -ra tests
 
 test-deps: $(VENV)/.test-deps
 	@missing=""; for p in $(TEST_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

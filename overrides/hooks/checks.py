@@ -64,6 +64,9 @@ def front_matter_error(source: str) -> str | None:
     description = meta.get("description")
     if not isinstance(description, str) or not description.strip():
         return "front matter needs a non-empty 'description' (it becomes the meta description)"
+    if any(c in description for c in '"<>'):
+        # Material writes it into content="..." unescaped: a quote would cut it short.
+        return "the 'description' must not contain \" < or > (use ' or words instead)"
     tags = meta.get("tags")
     if not isinstance(tags, list) or not tags or not all(isinstance(t, str) and t.strip() for t in tags):
         return "front matter needs 'tags': a non-empty list of words"

@@ -7,7 +7,9 @@ the Pages workflow and the tests all get the same site).
    naming the page and the hash to add, if one is missing. Because GitHub Pages cannot send
    headers, the same policy (minus the directives a <meta> cannot carry) is also written into
    each page as <meta http-equiv="Content-Security-Policy">.
-2. Precompression. Text files get .gz (zopfli, the densest gzip) and .br (brotli 11) next to
+2. Unused files. With English-only search, Material's worker loads none of the lunr language
+   files (1.5 MB, mostly Thai word segmentation); they are removed from the site.
+3. Precompression. Text files get .gz (zopfli, the densest gzip) and .br (brotli 11) next to
    them, for nginx's gzip_static / brotli_static: no compression work per request.
    Skipped under `mkdocs serve`, where it would only slow down live reload.
 """
@@ -18,6 +20,7 @@ import base64
 import hashlib
 import os
 import re
+import shutil
 from pathlib import Path
 
 import brotli
@@ -112,5 +115,9 @@ def on_post_build(config):
             "nginx/site.conf: the Content-Security-Policy script-src lacks the hash of an inline "
             "script that Material writes into the pages. Add to script-src:\n" + "\n".join(lines)
         )
+    site_dir = Path(config.site_dir)
+    search = config.plugins.get("material/search") or config.plugins.get("search")
+    if search is not None and list(search.config.lang or ["en"]) == ["en"]:
+        shutil.rmtree(site_dir / "assets" / "javascripts" / "lunr", ignore_errors=True)
     if _state.get("command") == "build":
-        precompress(Path(config.site_dir))
+        precompress(site_dir)
