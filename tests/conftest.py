@@ -83,9 +83,13 @@ class Nginx:
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "site.conf").write_text(server_config.replace("__PORT__", str(self.port)))
         load = f"load_module {BROTLI_MODULE};" if BROTLI_MODULE.exists() else ""
+        # Started as root (CI), workers would drop to `nobody`, who cannot read pytest's
+        # 0700 temp folders. Test harness only: the image runs nginx as a non-root user.
+        user = "user root;" if os.geteuid() == 0 else ""
         # The wrapper stands in for the image's main config: modules, mime types, temp paths.
         (workdir / "nginx.conf").write_text(f"""
 {load}
+{user}
 worker_processes 1;
 pid {workdir}/nginx.pid;
 error_log {workdir}/error.log warn;
@@ -94,6 +98,7 @@ http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
     sendfile on;
+    gzip on;  # as in Debian's /etc/nginx/nginx.conf, which the image keeps: site.conf must undo it
     access_log {workdir}/access.log;
     client_body_temp_path {workdir}/body;
     proxy_temp_path {workdir}/proxy;

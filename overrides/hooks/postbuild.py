@@ -77,13 +77,22 @@ def on_config(config):
     return config
 
 
-def on_post_page(output, page, config):
+def with_csp(output: str, name: str) -> str:
     policy = _state["policy"]
     for digest in inline_script_hashes(output) - set(directives(policy).get("script-src", [])):
-        _state["missing"].setdefault(digest, []).append(page.file.src_uri)
+        _state["missing"].setdefault(digest, []).append(name)
     meta = f'<meta http-equiv="Content-Security-Policy" content="{meta_policy(policy)}">'
     # Right after <meta charset>, before any script, so it governs all of them.
     return output.replace('<meta charset="utf-8">', '<meta charset="utf-8">\n      ' + meta, 1)
+
+
+def on_post_page(output, page, config):
+    return with_csp(output, page.file.src_uri)
+
+
+def on_post_template(output_content, template_name, config):
+    # 404.html and error.html are static templates, not pages: same policy, same check.
+    return with_csp(output_content, template_name)
 
 
 def precompress(site_dir: Path) -> None:

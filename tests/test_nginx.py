@@ -1,0 +1,270 @@
+"""The server, proven against real nginx running nginx/site.conf (root and listen rewritten)."""
+
+from __future__ import annotations
+
+import brotli
+import gzip
+import re
+import shutil
+import socket
+import sys
+import time
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import ROOT, SITE_CONF, fetch, server_conf
+
+sys.path.insert(0, str(ROOT / "overrides" / "hooks"))
+from postbuild import directives, inline_script_hashes  # noqa: E402  (the build's own parser)
+
+BUNDLE_RE = re.compile(r"assets/javascripts/bundle\.[0-9a-f]{8}\.min\.js")
+SECRETS = {
+    ".env": "SECRET=1",
+    ".git/config": "[core]",
+    "notes.bak": "old",
+    "site.conf": "server {}",
+    "docker/index.html.orig": "old",
+    "setup.sh": "#!/bin/sh",
+    "docker/index.html~": "old",
+}
+
+
+def bundle_path(site) -> str:
+    return "/" + BUNDLE_RE.search((site / "index.html").read_text()).group(0)
+
+
+@pytest.fixture(scope="module")
+def planted(site, tmp_path_factory, nginx_factory):
+    """The site plus files that must never be served, and a folder without index.html."""
+    root = tmp_path_factory.mktemp("planted") / "site"
+    shutil.copytree(site, root)
+    for name, text in SECRETS.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    (root / "plain.html").write_text("x" * 2000)  # no .gz/.br beside it: must go out as is
+    return nginx_factory(server_conf(root))
+
+
+# --- the config file itself -------------------------------------------------------------
+
+
+def test_site_conf_names_root_and_port_once():
+    code = "\n".join(line.split("#")[0] for line in SITE_CONF.read_text().splitlines())
+    assert code.count("/usr/share/nginx/html") == 1 and re.search(r"root\s+/usr/share/nginx/html;", code)
+    assert len(re.findall(r"\b8080\b", code)) == 1 and re.search(r"listen\s+8080;", code)
+    assert not re.search(r"^\s*(events|http)\s*\{", code, re.M), "http-context file: no wrapper"
+    assert not re.search(r"^\s*include\s", code, re.M), "self-contained: no includes"
+
+
+# --- security headers ------------------------------------------------------------------
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+REQUESTS = [("GET", "/"), ("GET", "/jwt/"), ("GET", "/does-not-exist/"), ("POST", "/"),
+            ("GET", "/docker"), ("GET", "/.env"), ("GET", "/" + "a" * 9000)]
+
+
+@pytest.mark.parametrize("method,path", REQUESTS)
+def test_security_headers_on_every_response(planted, method, path):
+    status, headers, _ = fetch(planted.url(path), method=method)
+    assert status in (200, 301, 404, 405, 414)
+    for name, value in SECURITY_HEADERS.items():
+        assert headers[name] == value, (name, status)
+    assert headers["Permissions-Policy"] and "camera=()" in headers["Permissions-Policy"]
+    assert headers["Content-Security-Policy"]
+    assert headers["Server"] == "nginx", "server_tokens off: no version"
+
+
+def test_csp_allows_only_materials_inline_scripts(server, site):
+    _, headers, _ = fetch(server.url("/"))
+    policy = directives(headers["Content-Security-Policy"])
+    assert "'unsafe-inline'" not in policy["script-src"] and "'unsafe-eval'" not in policy["script-src"]
+    assert policy["frame-ancestors"] == ["'none'"] and policy["object-src"] == ["'none'"]
+    assert policy["base-uri"] == ["'self'"] and policy["default-src"] == ["'none'"]
+    # Every inline script of every page is allowed by hash, and no stale hash lingers.
+    used = set()
+    for html in site.rglob("*.html"):
+        used |= inline_script_hashes(html.read_text())
+    listed = {v for v in policy["script-src"] if v.startswith("'sha256-")}
+    assert used == listed
+
+
+def test_pages_carry_the_same_policy_as_meta(server, site):
+    _, headers, body = fetch(server.url("/cors/"))
+    meta = BeautifulSoup(body, "html.parser").select_one('meta[http-equiv="Content-Security-Policy"]')
+    header_policy = directives(headers["Content-Security-Policy"])
+    header_policy.pop("frame-ancestors")  # a <meta> cannot carry it
+    assert directives(meta["content"]) == header_policy
+
+
+@pytest.mark.parametrize("path", ["/does-not-exist/", "/" + "a" * 9000])
+def test_error_pages_do_not_name_the_server(planted, path):
+    _, _, body = fetch(planted.url(path))
+    assert b"nginx" not in body.lower()
+
+
+def test_oversized_header_error_page_does_not_name_the_server(planted):
+    status, _, body = fetch(planted.url("/"), headers={"X-Big": "a" * 9000})
+    assert status == 400 and b"nginx" not in body.lower()
+
+
+# --- not found, listings, hidden files, traversal ----------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/does-not-exist/", "/jwt/missing.html", "/a/b/c/d"])
+def test_styled_404(planted, path):
+    status, headers, body = fetch(planted.url(path))
+    soup = BeautifulSoup(body, "html.parser")
+    assert status == 404 and headers["Content-Type"].startswith("text/html")
+    assert "404" in soup.select_one("article h1").get_text()
+    # Absolute asset URLs: the styles load from whatever depth the 404 happened at.
+    assert all(link["href"].startswith("/") for link in soup.select('link[rel="stylesheet"]'))
+
+
+def test_no_directory_listing(planted):
+    status, _, body = fetch(planted.url("/assets/"))
+    assert status == 404 and b"Index of" not in body
+
+
+@pytest.mark.parametrize("name", SECRETS)
+def test_hidden_and_backup_files_are_404(planted, name):
+    assert fetch(planted.url("/" + name))[0] == 404
+
+
+def raw_request(server, request: bytes, timeout: float = 5) -> bytes:
+    """Send bytes exactly as given (no client-side normalisation of the path)."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as s:
+        s.sendall(request)
+        chunks = []
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("path", ["/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+                                  "/assets/..%2f..%2f..%2f..%2fetc/passwd", "/index.html%00.txt", "/%00"])
+def test_path_traversal_never_escapes_the_root(planted, path):
+    response = raw_request(planted, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    status = int(response.split(b" ", 2)[1])
+    assert status in (400, 404) and b"root:" not in response
+
+
+# --- methods -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+@pytest.mark.parametrize("path", ["/", "/docker/", "/healthz"])
+def test_only_get_and_head(server, method, path):
+    status, headers, body = fetch(server.url(path), method=method)
+    assert status == 405 and headers["Allow"] == "GET, HEAD"
+    assert b"nginx" not in body.lower()
+
+
+def test_get_has_no_allow_header(server):
+    assert fetch(server.url("/"))[1]["Allow"] is None
+
+
+def test_head_matches_get(server):
+    get_status, get_headers, get_body = fetch(server.url("/jwt/"))
+    head_status, head_headers, head_body = fetch(server.url("/jwt/"), method="HEAD")
+    assert get_status == head_status == 200 and head_body == b""
+    assert head_headers["Content-Length"] == get_headers["Content-Length"] == str(len(get_body))
+    assert head_headers["ETag"] == get_headers["ETag"]
+
+
+def test_healthz(server):
+    assert fetch(server.url("/healthz"))[0] == 204
+
+
+# --- redirects -------------------------------------------------------------------------------
+
+
+def test_trailing_slash_redirect_keeps_host_and_port(server):
+    status, headers, _ = fetch(server.url("/docker"), headers={"Host": "notes.example:9443"})
+    assert status == 301 and headers["Location"] == "/docker/"
+
+
+# --- compression -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/docker/", "BUNDLE", "/search/search_index.json", "/sitemap.xml"])
+def test_precompressed_brotli_and_gzip(server, site, path):
+    path = bundle_path(site) if path == "BUNDLE" else path
+    _, plain_headers, plain = fetch(server.url(path))
+    assert plain_headers["Content-Encoding"] is None
+    _, headers, body = fetch(server.url(path), headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert headers["Content-Encoding"] == "br" and brotli.decompress(body) == plain
+    assert "Accept-Encoding" in headers["Vary"]
+    _, headers, body = fetch(server.url(path), headers={"Accept-Encoding": "gzip"})
+    assert headers["Content-Encoding"] == "gzip" and gzip.decompress(body) == plain
+    assert "Accept-Encoding" in headers["Vary"]
+
+
+def test_no_on_the_fly_compression(planted):
+    # plain.html has no precompressed sibling: compressing it per request is switched off.
+    _, headers, body = fetch(planted.url("/plain.html"), headers={"Accept-Encoding": "gzip, br"})
+    assert headers["Content-Encoding"] is None and len(body) == 2000
+
+
+# --- caching -------------------------------------------------------------------------------
+
+
+def test_fingerprinted_assets_are_immutable(server, site):
+    css = "/" + re.search(r"assets/stylesheets/main\.[0-9a-f]{8}\.min\.css", (site / "index.html").read_text()).group(0)
+    for path in (bundle_path(site), css):
+        assert fetch(server.url(path))[1]["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+@pytest.mark.parametrize("path", ["/", "/jwt/", "/search/search_index.json", "/sitemap.xml", "/assets/favicon.svg"])
+def test_revalidated_files_get_304(server, path):
+    status, headers, _ = fetch(server.url(path))
+    assert status == 200 and headers["Cache-Control"] == "no-cache"
+    assert headers["ETag"] and headers["Last-Modified"]
+    assert fetch(server.url(path), headers={"If-None-Match": headers["ETag"]})[0] == 304
+    assert fetch(server.url(path), headers={"If-Modified-Since": headers["Last-Modified"]})[0] == 304
+
+
+# --- ranges ------------------------------------------------------------------------------
+
+
+def test_range_requests(server, site):
+    path = bundle_path(site)
+    whole = (site / path.lstrip("/")).read_bytes()
+    status, headers, body = fetch(server.url(path), headers={"Range": "bytes=100-199"})
+    assert status == 206 and body == whole[100:200]
+    assert headers["Content-Range"] == f"bytes 100-199/{len(whole)}"
+    assert fetch(server.url(path), headers={"Range": f"bytes={len(whole) + 10}-"})[0] == 416
+
+
+# --- limits ------------------------------------------------------------------------------
+
+
+def test_oversized_uri_gets_414(server):
+    assert fetch(server.url("/" + "a" * 9000))[0] == 414
+
+
+def test_oversized_header_gets_400(server):
+    assert fetch(server.url("/"), headers={"Cookie": "a" * 9000})[0] == 400
+
+
+def test_request_body_is_limited(server):
+    status, _, _ = fetch(server.url("/"), method="POST", headers={"Content-Length": "2048"})
+    assert 400 <= status < 500
+
+
+def test_slow_client_is_cut_off(server):
+    # Headers that never finish: nginx hangs up after client_header_timeout (10 s)
+    # instead of holding a connection for as long as the client likes.
+    start = time.monotonic()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        data = b""
+        while chunk := s.recv(1024):
+            data += chunk
+    elapsed = time.monotonic() - start
+    assert 9 < elapsed < 20, elapsed
+    assert data == b"" or data.startswith(b"HTTP/1.1 408")
