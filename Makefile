@@ -12,7 +12,7 @@ export NO_MKDOCS_2_WARNING := 1
 # Debian packages the tests drive for real: nginx with the brotli_static module, Chromium.
 TEST_APT := nginx libnginx-mod-http-brotli-static chromium fonts-noto-color-emoji
 
-.PHONY: site serve test test-deps clean lock
+.PHONY: site deps serve test test-deps clean lock
 
 # Built next to the target and swapped in only on success: a failed build (bad input)
 # leaves the previous site as it was, never a half-published one.
@@ -20,6 +20,9 @@ site: $(VENV)/.build-deps
 	rm -rf "$(SITE_DIR).tmp"
 	$(BIN)/mkdocs build --strict --site-dir "$(SITE_DIR).tmp" || { rm -rf "$(SITE_DIR).tmp"; exit 1; }
 	rm -rf "$(SITE_DIR)" && mv "$(SITE_DIR).tmp" "$(SITE_DIR)"
+
+# The build's Python packages alone (the Dockerfile caches this step as its own layer).
+deps: $(VENV)/.build-deps
 
 serve: $(VENV)/.build-deps
 	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000

@@ -17,8 +17,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 SITE_CONF = ROOT / "nginx" / "site.conf"
+MAIN_CONF = ROOT / "nginx" / "nginx.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
 
 # Every page of the site: URL path -> (source file, the <h1> it shows, its nav and <title> name).
 PAGES = {
@@ -73,46 +73,40 @@ def server_conf(root: Path, port: int | str = "__PORT__", conf: str | None = Non
     return text
 
 
+def main_conf(workdir: Path, extra_http: str = "", root_workers: bool = True) -> str:
+    """The image's own main config (nginx/nginx.conf), moved into a test folder: its /tmp
+    paths and logs go to `workdir`, and it includes the test's copy of site.conf."""
+    text = MAIN_CONF.read_text()
+    text = text.replace("/tmp/", f"{workdir}/")
+    text = text.replace("access_log /dev/stdout;", f"access_log {workdir}/access.log;")
+    text = text.replace("error_log stderr warn;", f"error_log {workdir}/error.log warn;")
+    text, n = re.subn(r"include /etc/nginx/conf\.d/\*\.conf;", f"include {workdir}/site.conf;\n    {extra_http}", text)
+    assert n == 1, "nginx/nginx.conf must include /etc/nginx/conf.d/*.conf once"
+    if root_workers and os.geteuid() == 0:
+        # Started as root (CI), workers would drop to `nobody`, who cannot read pytest's
+        # 0700 temp folders. Test harness only: the image runs nginx as a non-root user.
+        text = "user root;\n" + text
+    return text
+
+
 class Nginx:
     """A real nginx process on a free loopback port, stopped when the test session ends."""
 
-    def __init__(self, workdir: Path, server_config: str):
+    def __init__(self, workdir: Path, server_config: str, extra_http: str = ""):
         self.workdir = workdir
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "site.conf").write_text(server_config.replace("__PORT__", str(self.port)))
-        load = f"load_module {BROTLI_MODULE};" if BROTLI_MODULE.exists() else ""
-        # Started as root (CI), workers would drop to `nobody`, who cannot read pytest's
-        # 0700 temp folders. Test harness only: the image runs nginx as a non-root user.
-        user = "user root;" if os.geteuid() == 0 else ""
-        # The wrapper stands in for the image's main config: modules, mime types, temp paths.
-        (workdir / "nginx.conf").write_text(f"""
-{load}
-{user}
-worker_processes 1;
-pid {workdir}/nginx.pid;
-error_log {workdir}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    sendfile on;
-    gzip on;  # as in Debian's /etc/nginx/nginx.conf, which the image keeps: site.conf must undo it
-    access_log {workdir}/access.log;
-    client_body_temp_path {workdir}/body;
-    proxy_temp_path {workdir}/proxy;
-    fastcgi_temp_path {workdir}/fastcgi;
-    uwsgi_temp_path {workdir}/uwsgi;
-    scgi_temp_path {workdir}/scgi;
-    include {workdir}/site.conf;
-}}
-""")
-        check = subprocess.run([NGINX, "-t", "-p", str(workdir), "-c", str(workdir / "nginx.conf")],
+        (workdir / "nginx.conf").write_text(main_conf(workdir, extra_http))
+        check = subprocess.run([NGINX, "-t", "-e", str(workdir / "early-error.log"),
+                                "-c", str(workdir / "nginx.conf")],
                                capture_output=True, text=True)
         assert check.returncode == 0, check.stderr
-        self.proc = subprocess.Popen([NGINX, "-p", str(workdir), "-c", str(workdir / "nginx.conf"),
-                                      "-g", "daemon off;"], stderr=subprocess.PIPE)
+        self.stderr = open(workdir / "stderr.log", "wb")
+        self.proc = subprocess.Popen([NGINX, "-e", str(workdir / "early-error.log"),
+                                      "-c", str(workdir / "nginx.conf"), "-g", "daemon off;"],
+                                     stdout=self.stderr, stderr=self.stderr)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -130,15 +124,17 @@ http {{
         if self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(timeout=10)
+        self.stderr.close()
 
 
 @pytest.fixture(scope="session")
 def nginx_factory(tmp_path_factory):
-    """Start nginx with any server config text: nginx_factory(server_config) -> Nginx."""
+    """Start nginx with any server config text: nginx_factory(server_config) -> Nginx.
+    extra_http: directives added to the http context (e.g. a stock distribution default)."""
     servers = []
 
-    def start(server_config: str) -> Nginx:
-        server = Nginx(tmp_path_factory.mktemp("nginx"), server_config)
+    def start(server_config: str, extra_http: str = "") -> Nginx:
+        server = Nginx(tmp_path_factory.mktemp("nginx"), server_config, extra_http)
         servers.append(server)
         return server
 

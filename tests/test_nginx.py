@@ -35,15 +35,20 @@ def bundle_path(site) -> str:
 
 
 @pytest.fixture(scope="module")
-def planted(site, tmp_path_factory, nginx_factory):
-    """The site plus files that must never be served, and a folder without index.html."""
+def planted_root(site, tmp_path_factory):
+    """The site plus files that must never be served."""
     root = tmp_path_factory.mktemp("planted") / "site"
     shutil.copytree(site, root)
     for name, text in SECRETS.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     (root / "plain.html").write_text("x" * 2000)  # no .gz/.br beside it: must go out as is
-    return nginx_factory(server_conf(root))
+    return root
+
+
+@pytest.fixture(scope="module")
+def planted(planted_root, nginx_factory):
+    return nginx_factory(server_conf(planted_root))
 
 
 # --- the config file itself -------------------------------------------------------------
@@ -204,9 +209,12 @@ def test_precompressed_brotli_and_gzip(server, site, path):
     assert "Accept-Encoding" in headers["Vary"]
 
 
-def test_no_on_the_fly_compression(planted):
-    # plain.html has no precompressed sibling: compressing it per request is switched off.
-    _, headers, body = fetch(planted.url("/plain.html"), headers={"Accept-Encoding": "gzip, br"})
+@pytest.mark.parametrize("main_http", ["", "gzip on;"], ids=["image-main-config", "stock-debian-gzip-on"])
+def test_no_on_the_fly_compression(planted_root, nginx_factory, main_http):
+    # plain.html has no precompressed sibling: compressing it per request is switched off,
+    # by site.conf itself, even under a main config that turns gzip on (Debian's does).
+    server = nginx_factory(server_conf(planted_root), extra_http=main_http)
+    _, headers, body = fetch(server.url("/plain.html"), headers={"Accept-Encoding": "gzip, br"})
     assert headers["Content-Encoding"] is None and len(body) == 2000
 
 
