@@ -12,7 +12,7 @@ export NO_MKDOCS_2_WARNING := 1
 # Debian packages the tests drive for real: nginx with the brotli_static module, Chromium.
 TEST_APT := nginx libnginx-mod-http-brotli-static chromium fonts-noto-color-emoji
 
-.PHONY: site deps serve test test-deps clean lock
+.PHONY: site deps serve test test-deps screenshot clean lock
 
 # Built next to the target and swapped in only on success: a failed build (bad input)
 # leaves the previous site as it was, never a half-published one.
@@ -36,6 +36,10 @@ test-deps: $(VENV)/.test-deps
 	  echo "Installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+# The README's screenshots, from the real site in Debian's Chromium.
+screenshot: test-deps
+	$(BIN)/python tests/screenshot.py
 
 # A fresh Debian has python3 but maybe not its venv module (package python3-venv).
 $(VENV)/bin/python:
