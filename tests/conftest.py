@@ -51,9 +51,16 @@ def build(site_dir: Path, env: dict | None = None) -> Path:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Path:
-    """The production site, built once per test run by `make site`."""
-    return build(tmp_path_factory.mktemp("build") / "site")
+def site_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory, site_port) -> Path:
+    """The production site, built once per test run by `make site`, for the address the
+    `server` fixture serves it at (as in production: Material's instant navigation only
+    treats links as internal when host and port match site_url)."""
+    return build(tmp_path_factory.mktemp("build") / "site", env={"SITE_URL": f"http://127.0.0.1:{site_port}/"})
 
 
 def free_port() -> int:
@@ -92,9 +99,9 @@ def main_conf(workdir: Path, extra_http: str = "", root_workers: bool = True) ->
 class Nginx:
     """A real nginx process on a free loopback port, stopped when the test session ends."""
 
-    def __init__(self, workdir: Path, server_config: str, extra_http: str = ""):
+    def __init__(self, workdir: Path, server_config: str, extra_http: str = "", port: int | None = None):
         self.workdir = workdir
-        self.port = free_port()
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "site.conf").write_text(server_config.replace("__PORT__", str(self.port)))
@@ -133,8 +140,8 @@ def nginx_factory(tmp_path_factory):
     extra_http: directives added to the http context (e.g. a stock distribution default)."""
     servers = []
 
-    def start(server_config: str, extra_http: str = "") -> Nginx:
-        server = Nginx(tmp_path_factory.mktemp("nginx"), server_config, extra_http)
+    def start(server_config: str, extra_http: str = "", port: int | None = None) -> Nginx:
+        server = Nginx(tmp_path_factory.mktemp("nginx"), server_config, extra_http, port)
         servers.append(server)
         return server
 
@@ -144,9 +151,9 @@ def nginx_factory(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def server(site, nginx_factory) -> Nginx:
+def server(site, site_port, nginx_factory) -> Nginx:
     """The production site served by the project's own nginx/site.conf."""
-    return nginx_factory(server_conf(site))
+    return nginx_factory(server_conf(site), port=site_port)
 
 
 def fetch(url: str, method: str = "GET", headers: dict | None = None):

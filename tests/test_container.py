@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import MAIN_CONF, NGINX, ROOT, SITE_CONF, fetch, free_port, main_conf, make_site, server_conf
+from conftest import MAIN_CONF, NGINX, ROOT, SITE_CONF, fetch, free_port, main_conf, server_conf
 
 DOCKERFILE = ROOT / "Dockerfile"
 HADOLINT = shutil.which("hadolint", path=str(ROOT / ".venv" / "bin")) or shutil.which("hadolint")
@@ -237,9 +237,14 @@ def test_build_from_exactly_the_docker_context(tmp_path):
             target = tmp_path / "src" / path
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / path, target)
-    result = make_site(tmp_path / "src" / "site", project=tmp_path / "src")
+    environment = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "EDIT_URI")}
+    result = subprocess.run(["make", "-C", str(tmp_path / "src"), "site", f"VENV={ROOT / '.venv'}"],
+                            capture_output=True, text=True, env=environment, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (tmp_path / "src" / "site" / "docker" / "index.html.br").exists()
+    site = tmp_path / "src" / "site"
+    assert (site / "docker" / "index.html.br").exists()
+    # No SITE_URL in the image build: the default is the address compose publishes.
+    assert '<link rel="canonical" href="http://localhost:8080/jwt/">' in (site / "jwt" / "index.html").read_text()
 
 
 # --- compose.yaml --------------------------------------------------------------------------------
