@@ -63,6 +63,8 @@ def test_site_conf_names_root_and_port_once():
 
 
 # --- security headers ------------------------------------------------------------------
+# Every page-type response (pages, error pages, redirects) carries all of them; assets get
+# the ones that apply to them (see the maps at the top of site.conf).
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -74,7 +76,7 @@ REQUESTS = [("GET", "/"), ("GET", "/jwt/"), ("GET", "/does-not-exist/"), ("POST"
 
 
 @pytest.mark.parametrize("method,path", REQUESTS)
-def test_security_headers_on_every_response(planted, method, path):
+def test_security_headers_on_every_document_response(planted, method, path):
     status, headers, _ = fetch(planted.url(path), method=method)
     assert status in (200, 301, 404, 405, 414)
     for name, value in SECURITY_HEADERS.items():
@@ -82,6 +84,28 @@ def test_security_headers_on_every_response(planted, method, path):
     assert headers["Permissions-Policy"] and "camera=()" in headers["Permissions-Policy"]
     assert headers["Content-Security-Policy"]
     assert headers["Server"] == "nginx", "server_tokens off: no version"
+
+
+def test_subresources_get_only_the_headers_they_use(server, site):
+    css = "/" + re.search(r"assets/stylesheets/main\.[0-9a-f]{8}\.min\.css", (site / "index.html").read_text()).group(0)
+    _, headers, _ = fetch(server.url(css))
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    for name in ("Content-Security-Policy", "Permissions-Policy", "X-Frame-Options", "Cross-Origin-Opener-Policy"):
+        assert headers[name] is None, name  # document-only policies: ~650 bytes saved per asset
+    # A script, SVG or XML can become a document on its own (the search worker; a file
+    # opened directly): it gets a policy that allows nothing.
+    for path in (bundle_path(site), "/assets/favicon.svg", "/sitemap.xml"):
+        _, headers, _ = fetch(server.url(path))
+        assert headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'", path
+
+
+def test_revalidation_keeps_the_cached_page_policy(server):
+    # A 304 carries no Content-Type; had it a different CSP, the browser would store that
+    # one with the cached page. It must carry the page's policy or none at all.
+    _, headers, _ = fetch(server.url("/jwt/"))
+    status, revalidated, _ = fetch(server.url("/jwt/"), headers={"If-None-Match": headers["ETag"]})
+    assert status == 304
+    assert revalidated["Content-Security-Policy"] in (None, headers["Content-Security-Policy"])
 
 
 def test_csp_allows_only_materials_inline_scripts(server, site):
