@@ -2,25 +2,27 @@
 # `docker compose up --build` uses this; see compose.yaml for the runtime hardening.
 
 # --- Stage 1: build -------------------------------------------------------------------
-# Python 3.11 on Debian 12, as on the machines the pins were checked on.
-FROM python:3.11.14-slim-bookworm AS build
+# Node for PurgeCSS, and Debian 12's own Python 3.11 (the version the pins are checked on).
+FROM node:20.19.5-bookworm-slim AS build
 
 # Every pip call that `make` makes runs as `pip install --no-cache-dir`: no cache in the layer.
+# npm installs the build's packages only (PurgeCSS), not the test tools.
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PYTHONDONTWRITEBYTECODE=1
+    PYTHONDONTWRITEBYTECODE=1 \
+    NPM_CI_FLAGS=--omit=dev
 
 # make is the one build entrypoint. Not version-pinned: the base image tag pins Debian 12,
 # and a pinned Debian version disappears from the mirror at its next security update.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends make \
+ && apt-get install -y --no-install-recommends make python3 python3-venv \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
 
-# The hash-pinned requirements first: this layer is reused until they change.
-COPY Makefile requirements.txt ./
+# The hash-pinned requirements and the npm lockfile first: reused until they change.
+COPY Makefile requirements.txt package.json package-lock.json ./
 RUN make deps
 
 # Then the sources (.dockerignore keeps the context to what the build reads).

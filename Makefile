@@ -12,17 +12,17 @@ export NO_MKDOCS_2_WARNING := 1
 # Debian packages the tests drive for real: nginx with the brotli_static module, Chromium.
 TEST_APT := nginx libnginx-mod-http-brotli-static chromium fonts-noto-color-emoji
 
-.PHONY: site deps serve test test-deps screenshot clean lock
+.PHONY: site deps serve test test-deps screenshot bench clean lock
 
 # Built next to the target and swapped in only on success: a failed build (bad input)
 # leaves the previous site as it was, never a half-published one.
-site: $(VENV)/.build-deps
+site: $(VENV)/.build-deps node_modules/.installed
 	rm -rf "$(SITE_DIR).tmp"
 	$(BIN)/mkdocs build --strict --site-dir "$(SITE_DIR).tmp" || { rm -rf "$(SITE_DIR).tmp"; exit 1; }
 	rm -rf "$(SITE_DIR)" && mv "$(SITE_DIR).tmp" "$(SITE_DIR)"
 
-# The build's Python packages alone (the Dockerfile caches this step as its own layer).
-deps: $(VENV)/.build-deps
+# The build's packages alone (the Dockerfile caches this step as its own layer).
+deps: $(VENV)/.build-deps node_modules/.installed
 
 serve: $(VENV)/.build-deps
 	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
@@ -30,7 +30,7 @@ serve: $(VENV)/.build-deps
 test: test-deps
 	$(BIN)/pytest -ra tests
 
-test-deps: $(VENV)/.test-deps
+test-deps: $(VENV)/.test-deps node_modules/.installed
 	@missing=""; for p in $(TEST_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
@@ -41,11 +41,25 @@ test-deps: $(VENV)/.test-deps
 screenshot: test-deps
 	$(BIN)/python tests/screenshot.py
 
+# Build, serving and page-weight benchmarks (bench/README.md): reported in bench/results/,
+# never asserted. bench/run.py installs wrk and Zensical (its own venv) itself.
+bench: test-deps
+	$(BIN)/python bench/run.py
+
 # A fresh Debian has python3 but maybe not its venv module (package python3-venv).
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && \
 	  $(PYTHON) -m venv $(VENV); }
+
+# Node packages from package-lock.json: PurgeCSS for the build, axe-core and Lighthouse for
+# the tests. NPM_CI_FLAGS=--omit=dev installs the build's alone (the Dockerfile does).
+NPM_CI_FLAGS ?=
+node_modules/.installed: package.json package-lock.json
+	command -v npm >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; }
+	npm ci --no-audit --no-fund $(NPM_CI_FLAGS)
+	touch $@
 
 $(VENV)/.build-deps: requirements.txt | $(VENV)/bin/python
 	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt

@@ -12,7 +12,8 @@ import pytest
 
 from conftest import ROOT, make_site
 
-SOURCES = ["docs", "overrides", "nginx", "mkdocs.yml", "Makefile", "requirements.txt"]
+SOURCES = ["docs", "overrides", "nginx", "mkdocs.yml", "Makefile", "requirements.txt", "package.json",
+           "package-lock.json"]
 GOOD_FRONT_MATTER = "---\ndescription: Ek naya note jo nav me nahi hai, bas test ke liye banaya gaya.\ntags:\n  - Test\n---\n"
 
 
@@ -23,6 +24,7 @@ def project(tmp_path) -> Path:
     for name in SOURCES:
         source = ROOT / name
         (shutil.copytree if source.is_dir() else shutil.copy2)(source, copy / name)
+    (copy / "node_modules").symlink_to(ROOT / "node_modules")  # installed once, by make test-deps
     return copy
 
 
@@ -41,7 +43,7 @@ def fails(project: Path) -> str:
     assert result.returncode != 0, output
     # Nothing half-published: the previous site is untouched and no partial build remains.
     assert (site / "index.html").read_text() == "previous good build"
-    assert sorted(p.name for p in project.iterdir()) == sorted([*SOURCES, "site"])
+    assert sorted(p.name for p in project.iterdir()) == sorted([*SOURCES, "node_modules", "site"])
     return output
 
 

@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT / "overrides" / "hooks"))
 from postbuild import directives, inline_script_hashes  # noqa: E402  (the build's own parser)
 
 BUNDLE_RE = re.compile(r"assets/javascripts/bundle\.[0-9a-f]{8}\.min\.js")
+STYLESHEET_RE = re.compile(r"assets/stylesheets/site\.[0-9a-f]{8}\.min\.css")
 SECRETS = {
     ".env": "SECRET=1",
     ".git/config": "[core]",
@@ -32,6 +33,10 @@ SECRETS = {
 
 def bundle_path(site) -> str:
     return "/" + BUNDLE_RE.search((site / "index.html").read_text()).group(0)
+
+
+def stylesheet_path(site) -> str:
+    return "/" + STYLESHEET_RE.search((site / "index.html").read_text()).group(0)
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +92,7 @@ def test_security_headers_on_every_document_response(planted, method, path):
 
 
 def test_subresources_get_only_the_headers_they_use(server, site):
-    css = "/" + re.search(r"assets/stylesheets/main\.[0-9a-f]{8}\.min\.css", (site / "index.html").read_text()).group(0)
-    _, headers, _ = fetch(server.url(css))
+    _, headers, _ = fetch(server.url(stylesheet_path(site)))
     assert headers["X-Content-Type-Options"] == "nosniff" and headers["Cross-Origin-Resource-Policy"] == "same-origin"
     for name in ("Content-Security-Policy", "Permissions-Policy", "X-Frame-Options", "Cross-Origin-Opener-Policy"):
         assert headers[name] is None, name  # document-only policies: ~650 bytes saved per asset
@@ -97,6 +101,21 @@ def test_subresources_get_only_the_headers_they_use(server, site):
     for path in (bundle_path(site), "/assets/favicon.svg", "/sitemap.xml"):
         _, headers, _ = fetch(server.url(path))
         assert headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'", path
+
+
+def test_instantly_fetched_page_skips_the_page_policies(server):
+    # Material's instant navigation fetches the next page (Sec-Fetch-Dest: empty) and swaps
+    # it into the page already open, under that page's policies; a navigation to the same
+    # URL (Sec-Fetch-Dest: document) gets them all, and Vary keeps cached copies apart.
+    _, fetched, body = fetch(server.url("/jwt/"), headers={"Sec-Fetch-Dest": "empty"})
+    _, navigated, _ = fetch(server.url("/jwt/"), headers={"Sec-Fetch-Dest": "document"})
+    for name in ("Content-Security-Policy", "Permissions-Policy", "X-Frame-Options", "Referrer-Policy"):
+        assert fetched[name] is None and navigated[name], name
+    for headers in (fetched, navigated):
+        assert "Sec-Fetch-Dest" in ", ".join(headers.get_all("Vary"))
+        assert headers["X-Content-Type-Options"] == "nosniff"
+    # The page still carries its own policy in a <meta>, wherever it ends up.
+    assert b'http-equiv=Content-Security-Policy' in body
 
 
 def test_revalidation_keeps_the_cached_page_policy(server):
@@ -246,12 +265,11 @@ def test_no_on_the_fly_compression(planted_root, nginx_factory, main_http):
 
 
 def test_fingerprinted_assets_are_immutable(server, site):
-    css = "/" + re.search(r"assets/stylesheets/main\.[0-9a-f]{8}\.min\.css", (site / "index.html").read_text()).group(0)
-    for path in (bundle_path(site), css):
+    for path in (bundle_path(site), stylesheet_path(site)):
         assert fetch(server.url(path))[1]["Cache-Control"] == "public, max-age=31536000, immutable"
 
 
-@pytest.mark.parametrize("path", ["/", "/jwt/", "/search/search_index.json", "/sitemap.xml", "/assets/favicon.svg"])
+@pytest.mark.parametrize("path", ["/", "/jwt/", "/search/search_index.json", "/sitemap.xml"])
 def test_revalidated_files_get_304(server, path):
     status, headers, _ = fetch(server.url(path))
     assert status == 200 and headers["Cache-Control"] == "no-cache"

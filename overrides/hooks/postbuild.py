@@ -9,9 +9,13 @@ the Pages workflow and the tests all get the same site).
    each page as <meta http-equiv="Content-Security-Policy">.
 2. Minified HTML: Jinja's whitespace and attribute quotes go (about 5% of every page after
    brotli); <pre> blocks and inline scripts are left exactly as they are.
-3. Unused files. With English-only search, Material's worker loads none of the lunr language
+3. One stylesheet. Material's two stylesheets and extra_css become one file with the rules
+   no page uses dropped (PurgeCSS, overrides/hooks/purge_css.mjs), named by its content
+   (site.<hash>.min.css, cached forever by nginx): two requests fewer and about a fifth
+   fewer bytes on a first visit.
+4. Unused files. With English-only search, Material's worker loads none of the lunr language
    files (1.5 MB, mostly Thai word segmentation); they are removed from the site.
-4. Precompression. Text files get .gz (zopfli, the densest gzip) and .br (brotli 11) next to
+5. Precompression. Text files get .gz (zopfli, the densest gzip) and .br (brotli 11) next to
    them, for nginx's gzip_static / brotli_static: no compression work per request.
    Skipped under `mkdocs serve`, where it would only slow down live reload.
 """
@@ -23,7 +27,9 @@ import hashlib
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import brotli
 import minify_html
@@ -35,8 +41,13 @@ META_UNSUPPORTED = {"frame-ancestors", "report-uri", "report-to", "sandbox"}
 # Source maps (.map) are left out: only developer tools fetch them.
 COMPRESSIBLE = {".html", ".css", ".js", ".json", ".xml", ".svg", ".txt"}
 INLINE_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.S)
-# The page policy: the text/html entry of site.conf's $content_security_policy map.
-CSP_HEADER = re.compile(r'\$content_security_policy\s*\{[^}]*?"~\*\^text/html"\s+"(?P<policy>[^"]+)"')
+# The page policy: the `page` entry of site.conf's $content_security_policy map.
+CSP_HEADER = re.compile(r'\$content_security_policy\s*\{[^}]*?\bpage\s+"(?P<policy>[^"]+)"')
+
+STYLESHEET_LINK = re.compile(r"<link\b[^>]*\brel=[\"']?stylesheet\b[^>]*>")
+HREF = re.compile(r"\bhref=(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))")
+SOURCE_MAP = re.compile(r"/\*# sourceMappingURL=[^*]*\*/")
+PURGE_SCRIPT = Path(__file__).with_name("purge_css.mjs")
 
 _state: dict = {}
 
@@ -45,7 +56,7 @@ def csp_from_nginx(config_dir: Path) -> str:
     conf = config_dir / "nginx" / "site.conf"
     match = CSP_HEADER.search(conf.read_text(encoding="utf-8"))
     if not match:
-        raise PluginError(f"{conf}: no text/html entry in the $content_security_policy map")
+        raise PluginError(f"{conf}: no `page` entry in the $content_security_policy map")
     return " ".join(match.group("policy").split())
 
 
@@ -127,6 +138,55 @@ def precompress(site_dir: Path) -> None:
             os.utime(target, (stat.st_atime, stat.st_mtime))
 
 
+def stylesheet_links(html: str) -> list[tuple[str, str]]:
+    """(tag, href) of every stylesheet link, in page order."""
+    links = []
+    for tag in STYLESHEET_LINK.findall(html):
+        match = HREF.search(tag)
+        links.append((tag, next(g for g in match.groups() if g is not None)))
+    return links
+
+
+def site_path(page: Path, href: str, site_dir: Path, base_path: str) -> Path:
+    if href.startswith("/"):  # 404.html and 500.html link absolutely, under site_url's path
+        return site_dir / href[len(base_path):]
+    return (page.parent / href).resolve()
+
+
+def bundle_stylesheets(site_dir: Path, base_path: str) -> None:
+    pages = sorted(site_dir.rglob("*.html"))
+    first = pages[0]
+    sources = [site_path(first, href, site_dir, base_path) for _, href in stylesheet_links(first.read_text())]
+    missing = [str(path.relative_to(site_dir)) for path in sources if not path.is_file()]
+    if missing:
+        raise PluginError(f"stylesheets linked from every page do not exist: {', '.join(missing)} "
+                          "(an extra_css entry in mkdocs.yml without its file in docs/?)")
+    css = "\n".join(SOURCE_MAP.sub("", path.read_text(encoding="utf-8")) for path in sources)
+    if shutil.which("node") is None:
+        raise PluginError("node is not installed: `make site` installs it (Debian package nodejs)")
+    result = subprocess.run(["node", str(PURGE_SCRIPT), str(site_dir)], input=css, capture_output=True,
+                            text=True, encoding="utf-8")
+    if result.returncode != 0:
+        raise PluginError(f"{PURGE_SCRIPT.name} failed (did `npm ci` run? `make site` runs it):\n{result.stderr}")
+    digest = hashlib.sha256(result.stdout.encode("utf-8")).hexdigest()[:8]
+    bundle = sources[0].with_name(f"site.{digest}.min.css")
+    bundle.write_text(result.stdout, encoding="utf-8")
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        links = stylesheet_links(html)
+        paths = [site_path(page, href, site_dir, base_path) for _, href in links]
+        if paths != sources:
+            raise PluginError(f"{page.relative_to(site_dir)}: links other stylesheets than the others")
+        (tag, href), *rest = links
+        html = html.replace(tag, tag.replace(href, href[: href.rindex("/") + 1] + bundle.name), 1)
+        for other, _ in rest:
+            html = html.replace(other, "", 1)
+        page.write_text(html, encoding="utf-8")
+    for path in sources:
+        path.unlink()
+        path.with_name(path.name + ".map").unlink(missing_ok=True)
+
+
 def on_post_build(config):
     if _state["missing"]:
         lines = [
@@ -142,4 +202,5 @@ def on_post_build(config):
     if search is not None and list(search.config.lang or ["en"]) == ["en"]:
         shutil.rmtree(site_dir / "assets" / "javascripts" / "lunr", ignore_errors=True)
     if _state.get("command") == "build":
+        bundle_stylesheets(site_dir, urlsplit(config.site_url or "/").path)
         precompress(site_dir)

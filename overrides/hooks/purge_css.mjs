@@ -1,0 +1,17 @@
+// Drops the CSS rules no page uses (PurgeCSS), for overrides/hooks/postbuild.py.
+// stdin: the site's stylesheets, concatenated; argv[2]: the built site; stdout: the result.
+// Kept: every selector whose class names appear in a built page or in Material's scripts
+// (which add classes at run time), and every md-* component class, which Material also
+// builds from parts at run time.
+import { PurgeCSS } from "purgecss";
+
+const site = process.argv[2];
+const chunks = [];
+for await (const chunk of process.stdin) chunks.push(chunk);
+
+const [result] = await new PurgeCSS().purge({
+  content: [`${site}/**/*.html`, `${site}/assets/javascripts/**/*.js`],
+  css: [{ raw: Buffer.concat(chunks).toString("utf8") }],
+  safelist: { standard: [/^md-/] },
+});
+process.stdout.write(result.css);
