@@ -1,0 +1,161 @@
+"""Build benchmarks: cold `make site`, and MkDocs against Zensical on generated notes."""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+import notes
+import weight
+from conftest import ROOT, make_site
+
+ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+MKDOCS = ROOT / ".venv" / "bin" / "mkdocs"
+# Left out of the project copies: the bench itself, the tests and CI files; a build
+# needs none of them.
+NOT_COPIED = ("bench/", "tests/", ".github/", ".ci/")
+TIMEOUT = 900  # one build; far above the slowest seen, only so a hang cannot stall the run
+
+
+def cpu_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(run) -> dict:
+    """Wall and CPU seconds of run(), a function that runs one build and returns its
+    CompletedProcess. CPU covers every waited-for descendant (make -> mkdocs): a CPU/wall
+    ratio near 1 means one core, near 2 means both."""
+    cpu, start = cpu_children(), time.perf_counter()
+    result = run()
+    seconds, cpu = time.perf_counter() - start, cpu_children() - cpu
+    out = {"seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3)}
+    if result.returncode != 0:
+        out["error"] = f"exit {result.returncode}: " + (result.stderr or result.stdout)[-2000:]
+    return out
+
+
+def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True, timeout=TIMEOUT)
+
+
+def tree(site: Path) -> dict:
+    files = [p for p in site.rglob("*") if p.is_file()]
+    return {"files": len(files), "bytes": sum(p.stat().st_size for p in files),
+            "html_pages": sum(p.name == "index.html" for p in files)}
+
+
+def median(runs: list[dict], key: str = "seconds") -> float | None:
+    ok = [r[key] for r in runs if "error" not in r]
+    return round(statistics.median(ok), 3) if ok else None
+
+
+def cold_site(workdir: Path, repeats: int) -> tuple[dict, Path]:
+    """`make site` of this very project into a fresh SITE_DIR, `repeats` times. Returns the
+    numbers and the last site, which the serving and page-weight benchmarks then use."""
+    runs, site = [], None
+    for i in range(repeats):
+        if site is not None:
+            shutil.rmtree(site, ignore_errors=True)
+        site = workdir / f"site-{i}"
+        runs.append(timed(lambda: make_site(site)))
+    if "error" in runs[-1]:
+        raise RuntimeError("make site failed: " + runs[-1]["error"])
+    return {"runs": runs, "median_seconds": median(runs), **tree(site)}, site
+
+
+def project_copy(dest: Path, count: int) -> None:
+    """This project with `count` generated notes: mkdocs.yml (hooks on, for make site) and
+    plain.yml (hooks off, the config both engines get in the like-for-like comparison)."""
+    # The project's files as git sees them (tracked and new, not ignored): whatever the
+    # build needs today, without .venv, site/ or node_modules. copy2 keeps mtimes, so make
+    # finds the shared venv up to date and installs nothing.
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others",
+                             "--exclude-standard"], capture_output=True, text=True, check=True).stdout
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if name.startswith(NOT_COPIED) or not source.is_file():
+            continue
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, dest / name)
+    if (ROOT / "node_modules").is_dir():  # the hooks' Node packages (PurgeCSS), shared
+        (dest / "node_modules").symlink_to(ROOT / "node_modules")
+    nav = notes.generate(dest / "docs", count)
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    (dest / "mkdocs.yml").write_text(notes.with_nav(config, nav), encoding="utf-8")
+    (dest / "plain.yml").write_text(notes.with_nav(config, nav, hooks=False), encoding="utf-8")
+
+
+def mkdocs_plain(project: Path, site: Path) -> dict:
+    return timed(lambda: run([str(MKDOCS), "build", "--strict", "--quiet", "-f", "plain.yml",
+                              "--site-dir", str(site)], project))
+
+
+def zensical(project: Path, binary: Path) -> dict:
+    # Zensical keeps a build cache in .cache/ next to the config: removed, and --clean, so
+    # every run is as cold as MkDocs' (which has no cache). It writes to site/ (site_dir).
+    shutil.rmtree(project / ".cache", ignore_errors=True)
+    shutil.rmtree(project / "site", ignore_errors=True)
+    return timed(lambda: run([str(binary), "build", "--clean", "--strict", "-f", "plain.yml"], project))
+
+
+def outputs(site: Path, index: str) -> dict:
+    """Sizes that show growth: the search index, one generated page's HTML, the whole site."""
+    page = site / "notes" / notes.slug(1) / "index.html"
+    return {"search_index_bytes": (site / index).stat().st_size if (site / index).exists() else None,
+            "note_html_bytes": page.stat().st_size if page.exists() else None, **tree(site)}
+
+
+def scaling(workdir: Path, count: int, repeats: int, with_hooks: bool, zensical_bin: Path | None,
+            zensical_error: str | None) -> dict:
+    """One page count: production `make site` (hooks on, once, if with_hooks), then MkDocs and
+    Zensical on the same plain config, `repeats` times each, alternating which goes first."""
+    project = workdir / f"project-{count}"
+    project_copy(project, count)
+    out: dict = {"pages_generated": count}
+    try:
+        if with_hooks:
+            site = workdir / f"prod-{count}"
+            result = timed(lambda: make_site(site, project=project))
+            out["mkdocs_hooks"] = {**result, **(outputs(site, "search/search_index.json") if "error" not in result else {})}
+            shutil.rmtree(site, ignore_errors=True)
+        else:
+            out["mkdocs_hooks"] = {"skipped": "precompression (zopfli + brotli 11) of every file would "
+                                              "take longer than the bench's time budget at this size"}
+
+        mk_runs, zs_runs, mk_out, zs_out = [], [], {}, {}
+        for r in range(repeats):
+            engines = ["mkdocs", "zensical"] if r % 2 == 0 else ["zensical", "mkdocs"]
+            for engine in engines:
+                if engine == "mkdocs":
+                    site = workdir / f"plain-{count}"
+                    shutil.rmtree(site, ignore_errors=True)
+                    mk_runs.append(mkdocs_plain(project, site))
+                    if r == repeats - 1 and "error" not in mk_runs[-1]:
+                        mk_out = outputs(site, "search/search_index.json")
+                        # First-visit weight from this build: the plain build has no .br files,
+                        # so the bench compresses the few files a visit fetches, as the hook would.
+                        mk_out["first_visit"] = weight.first_visit(site, f"notes/{notes.slug(1)}/", compress=True)
+                    shutil.rmtree(site, ignore_errors=True)
+                elif zensical_bin is not None:
+                    zs_runs.append(zensical(project, zensical_bin))
+                    if r == repeats - 1 and "error" not in zs_runs[-1]:
+                        zs_out = outputs(project / "site", "search.json")
+                    shutil.rmtree(project / "site", ignore_errors=True)
+        out["mkdocs_plain"] = {"runs": mk_runs, "median_seconds": median(mk_runs),
+                               "median_cpu_seconds": median(mk_runs, "cpu_seconds"), **mk_out}
+        if zensical_bin is None:
+            out["zensical"] = {"error": zensical_error}
+        else:
+            out["zensical"] = {"runs": zs_runs, "median_seconds": median(zs_runs),
+                               "median_cpu_seconds": median(zs_runs, "cpu_seconds"), **zs_out}
+            mk, zs = out["mkdocs_plain"]["median_seconds"], out["zensical"]["median_seconds"]
+            out["ratio_zensical_to_mkdocs"] = round(zs / mk, 3) if mk and zs else None
+    finally:
+        shutil.rmtree(project, ignore_errors=True)
+    return out

@@ -1,0 +1,187 @@
+"""bench/results/latest.md: the Markdown summary of latest.json."""
+
+from __future__ import annotations
+
+# A page should serve at this share or more of the /healthz baseline's requests per second.
+PAGE_TARGET = 0.80
+
+
+def kb(n: int | None) -> str:
+    return "—" if n is None else f"{n / 1024:,.1f} KiB" if n < 1024 ** 2 else f"{n / 1024 ** 2:,.1f} MiB"
+
+
+def sec(n: float | None) -> str:
+    return "—" if n is None else f"{n:.2f} s"
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def failed(part: dict) -> str | None:
+    return part.get("error") if isinstance(part, dict) else None
+
+
+def machine_md(m: dict) -> str:
+    rows = [["CPUs (nproc)", m["nproc"]], ["CPU", m["cpu_model"]], ["RAM", f'{m["ram_gib"]} GiB'],
+            ["OS / kernel", f'{m["os"]} / {m["kernel"]}'], ["nginx", m["nginx"]], ["wrk", m["wrk"]],
+            ["Python", m["python"]], ["MkDocs", m["mkdocs"]], ["Material for MkDocs", m["mkdocs-material"]],
+            ["pymdown-extensions / Markdown", f'{m["pymdown-extensions"]} / {m["Markdown"]}'],
+            ["Zensical", m["zensical"] or "not available"],
+            ["Load average (1/5/15 min) at start → end",
+             f'{" ".join(f"{x:.2f}" for x in m["load_average_at_start"])} → '
+             f'{" ".join(f"{x:.2f}" for x in m.get("load_average_at_end", []))}']]
+    return table(["", ""], rows)
+
+
+def source_md(src: dict) -> str:
+    dirty = src.get("uncommitted_files", [])
+    line = f"Commit `{src.get('commit')}` ({src.get('subject')})"
+    if dirty:
+        line += (f", plus {len(dirty)} uncommitted file(s) in the working tree at the time: "
+                 + ", ".join(f"`{f}`" for f in dirty[:20]) + (" …" if len(dirty) > 20 else ""))
+    return line + ".\n"
+
+
+def cold_md(c: dict) -> str:
+    if failed(c):
+        return f"Failed: `{failed(c)}`\n"
+    runs = ", ".join(sec(r["seconds"]) for r in c["runs"])
+    cpu = sum(r["cpu_seconds"] for r in c["runs"]) / sum(r["seconds"] for r in c["runs"])
+    return (f"**{sec(c['median_seconds'])}** median of {len(c['runs'])} ({runs}); CPU/wall {cpu:.2f}; "
+            f"output {c['files']} files, {kb(c['bytes'])} (with the .br/.gz copies).\n")
+
+
+def scaling_md(scaling: list[dict]) -> str:
+    times, sizes = [], []
+    for s in scaling:
+        n = s["pages_generated"]
+        if failed(s):
+            times.append([n, f"failed: `{failed(s)[:200]}`", "", "", "", ""])
+            continue
+        hooks, plain, zen = s["mkdocs_hooks"], s["mkdocs_plain"], s["zensical"]
+        hooks_cell = ("skipped (see below)" if "skipped" in hooks else
+                      f"failed: `{hooks['error'][:200]}`" if "error" in hooks else sec(hooks["seconds"]))
+        if "seconds" in hooks and "error" not in hooks and plain["median_seconds"]:
+            hooks_cell += f" ({hooks['seconds'] / plain['median_seconds']:.0f}× plain)"
+        zen_cell = (f"unavailable: `{zen['error'][:200]}`" if "runs" not in zen else sec(zen["median_seconds"]))
+        ratio = s.get("ratio_zensical_to_mkdocs")
+        runs = len(plain["runs"])
+        times.append([n, plain.get("html_pages", "—"), hooks_cell, sec(plain["median_seconds"]), zen_cell,
+                      "—" if ratio is None else f"**{ratio:.2f}**", runs])
+        visit = plain.get("first_visit", {})
+        sizes.append([n, kb(plain.get("search_index_bytes")), kb(zen.get("search_index_bytes")),
+                      kb(plain.get("note_html_bytes")), kb(zen.get("note_html_bytes")),
+                      kb(plain.get("bytes")), kb(zen.get("bytes")), kb(visit.get("page_load_brotli_bytes")),
+                      kb(visit.get("with_search_brotli_bytes"))])
+    out = table(["Generated notes", "HTML pages (MkDocs)", "MkDocs + hooks (`make site`, 1 run)",
+                 "MkDocs plain (median)", "Zensical plain (median)", "Zensical / MkDocs (plain)", "Runs each"], times)
+    out += "\n" + table(["Generated notes", "Search index, MkDocs (`search/search_index.json`)",
+                         "Search index, Zensical (`search.json`)", "One note's HTML, MkDocs",
+                         "One note's HTML, Zensical", "Site, MkDocs plain", "Site, Zensical",
+                         "First visit to a note, page load (br, est.)", "… with search (br, est.)"], sizes)
+    done = [s for s in scaling if not failed(s) and s["mkdocs_plain"].get("note_html_bytes")]
+    if len(done) > 1:
+        small, large = done[0], done[-1]
+        out += (f"\nFrom {small['pages_generated']} to {large['pages_generated']} notes, one note's HTML grows "
+                f"{large['mkdocs_plain']['note_html_bytes'] / small['mkdocs_plain']['note_html_bytes']:.1f}× "
+                "(every page carries the whole nav), so the site's bytes grow faster than its page count.\n")
+    skipped = [str(s["pages_generated"]) for s in scaling if "skipped" in s.get("mkdocs_hooks", {})]
+    if skipped:
+        out += (f"\nMkDocs + hooks was not run at {', '.join(skipped)} notes: precompressing every file "
+                "(zopfli, brotli 11) of a site that size would take far longer than the bench's "
+                "time budget.\n")
+    return out
+
+
+def serving_md(s: dict) -> str:
+    if failed(s):
+        return f"Failed: `{failed(s)}`\n"
+    labels = {"page_br": ("production", f"page `{s['page']}`", "br (brotli_static)"),
+              "js_bundle_br": ("production", f"JS bundle `{s['js_bundle']}`", "br (brotli_static)"),
+              "page_gzip_static": ("production", f"page `{s['page']}`", "gzip (gzip_static)"),
+              "page_gzip_on_the_fly": ("gzip on the fly", f"page `{s['page']}`", "gzip, level 6 per request"),
+              "page_br_no_access_log": ("diagnostic: pages unlogged", f"page `{s['page']}`", "br (brotli_static)")}
+    rows = []
+    for variant, run in s["runs"].items():
+        b = run["baseline"]
+        rows.append([variant.replace("_", " "), "`/healthz` (204, baseline)", "—",
+                     f'{b["requests_per_second"]:,.0f} (before {b["before"]["requests_per_second"]:,.0f}, '
+                     f'after {b["after"]["requests_per_second"]:,.0f})', "1.00", f'{b["latency_p99_ms"]:.2f}', "1.00",
+                     b["before"]["bytes_per_response"],
+                     b["before"]["socket_errors"] + b["after"]["socket_errors"] + b["before"]["non_2xx"] + b["after"]["non_2xx"]])
+        for name, r in run["targets"].items():
+            ratio = s["ratios"][name]
+            config, target, encoding = labels[name]
+            rows.append([config, target, encoding, f'{r["requests_per_second"]:,.0f}',
+                         f'**{ratio["rps_ratio_to_healthz"]:.2f}**', f'{r["latency_p99_ms"]:.2f}',
+                         f'{ratio["p99_ratio_to_healthz"]:.2f}', r["bytes_per_response"],
+                         f'{r["socket_errors"]} / {r["non_2xx"]}'])
+    page = s["ratios"]["page_br"]
+    verdict = ("met" if page["rps_ratio_to_healthz"] >= PAGE_TARGET and page["errors"] == 0 else "**not met**")
+    spreads = ", ".join(f'{v.replace("_", " ")} {run["baseline"]["spread"]:.0%}' for v, run in s["runs"].items())
+    return (table(["Config", "Target", "Encoding", "Requests/s", "Ratio to baseline", "p99 ms",
+                   "p99 ratio", "Bytes/response", "Errors (socket / non-2xx)"], rows)
+            + f"\nTarget, page at ≥ {PAGE_TARGET:.0%} of the baseline's requests/s with zero errors: {verdict} "
+              f"({page['rps_ratio_to_healthz']:.0%}, {page['errors']} errors). "
+              f"Baseline spread, before vs after (how much the machine moved): {spreads}.\n")
+
+
+def weight_md(w: dict) -> str:
+    if failed(w):
+        return f"Failed: `{failed(w)}`\n"
+    rows = [[f"`/{p['page']}`", kb(p["html_brotli_bytes"]), kb(p["page_load_brotli_bytes"]),
+             kb(p["with_search_brotli_bytes"]), kb(p["uncompressed_bytes"]), "—"] for p in w["pages"]]
+    out = table(["Page", "HTML (br)", "Page load: HTML + CSS + JS + icon + sitemap (br)",
+                 "With search: + worker + index (br)", "All of it uncompressed", "Lighthouse (later)"], rows)
+    first = w["pages"][0]
+    files = ", ".join(f'`{f["file"]}` {kb(f["brotli_bytes"])}' for f in first["files"][1:] + first["search_files"])
+    when = ("only when search is first used (the page defers them)" if first["search_deferred"]
+            else "at page load (Material's default)")
+    return out + (f"\nFiles besides the HTML, the same for every page: {files}. The search worker and "
+                  f"index are fetched {when}.\n")
+
+
+def markdown(r: dict) -> str:
+    m = r["machine"]
+    parts = [
+        "# Benchmark results\n",
+        f"Run {r['started']}, {r['total_seconds']:.0f} s in all, by `make bench` (bench/run.py). "
+        "Reported, never asserted. Ratios are the figures to compare across runs; absolute times "
+        "depend on the machine and on whatever else it runs: wrk, nginx and the builds share "
+        f"{m['nproc']} cores here.\n",
+        "## Machine\n", machine_md(m),
+        "## Source measured\n", source_md(r.get("source", {})),
+        "## Build: this site, cold `make site`\n",
+        "The production build (strict, with the post-build hooks of overrides/hooks/: CSP check, "
+        "minified HTML, one purged stylesheet, zopfli and brotli-11 copies of every text file), "
+        "into a fresh SITE_DIR each time.\n\n" + cold_md(r.get("cold_make_site", {})),
+        "## Build: scaling on generated notes, MkDocs vs Zensical\n",
+        "A temporary copy of the project plus N generated notes (~6.6 kB of Hinglish Markdown each, "
+        "shaped like docs/docker.md), listed in the nav in sections of ten. *MkDocs + hooks* is the "
+        "production `make site`. The like-for-like comparison gives both engines the same *plain* config: "
+        "the project's mkdocs.yml without its `hooks:` (Zensical does not run MkDocs hooks), strict, "
+        "from cold (Zensical's cache cleared). The ratio is Zensical's median time over MkDocs'; "
+        "below 1 means Zensical is faster.\n\n"
+        + (f"Zensical could not be used: `{r['zensical_error']}`\n\n" if r.get("zensical_error") else "")
+        + scaling_md(r.get("scaling", [])),
+        "## Serving: nginx with the project's config, wrk on loopback\n",
+        (lambda s: f"wrk {s['threads']} threads, {s['connections']} connections, {s['duration_seconds']} s per "
+                   f"target after a {s['warmup_seconds']} s warm-up; real nginx with nginx/nginx.conf + "
+                   f"nginx/site.conf (only paths, root and listen rewritten), "
+                   f"{next(iter(s['runs'].values()))['nginx_workers']} workers; 127.0.0.1 only. "
+                   "Each ratio is to `/healthz` (`return 204`, no file) in the same nginx run, taken as the "
+                   "mean of a run before and after the targets. *gzip on the fly* is a copy of the config "
+                   "with `gzip on; gzip_comp_level 6;` and gzip_static/brotli_static off. *diagnostic* is "
+                   "the production config with `access_log off` for pages, as /healthz has; it is not "
+                   "the project's config.\n\n")(r["serving"]) if "runs" in r.get("serving", {}) else "",
+        serving_md(r.get("serving", {})),
+        "## Page weight: first visit, per page (estimate)\n",
+        "Sum of the brotli sizes on disk of what a first visit with an empty cache fetches: the HTML, "
+        "its stylesheets, scripts and icon and sitemap.xml, then the search worker and index. "
+        "From the files, not a browser; the in-browser budget test lives in tests/.\n\n"
+        + weight_md(r.get("page_weight", {})),
+    ]
+    return "\n".join(parts)

@@ -1,0 +1,141 @@
+"""Serving benchmark: wrk against real nginx running the project's own config on loopback.
+
+Every figure is compared with /healthz (`return 204`: no file, no compression) measured
+in the same nginx run, so what is reported is the cost of serving the file relative to
+nginx doing nothing, which is steadier across machines than absolute numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from conftest import Nginx, fetch, server_conf
+
+HERE = Path(__file__).resolve().parent
+LUA = HERE / "report.lua"
+# Bounded on purpose: two wrk threads (the machine has two cores, shared with nginx),
+# 32 connections, a fixed duration; loopback only.
+THREADS, CONNECTIONS = 2, 32
+
+
+def ensure_wrk() -> str:
+    """wrk from Debian, installed on first use like the Makefile's test packages."""
+    if not shutil.which("wrk"):
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "wrk"], check=True,
+                       env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+    return shutil.which("wrk")
+
+
+def gzip_on_the_fly(config: str) -> str:
+    """The same server block compressing per request: Debian's usual gzip setup, with the
+    precompressed files ignored (gzip_static and brotli_static off)."""
+    for old, new in (("gzip off;", "gzip on; gzip_comp_level 6;"),
+                     ("gzip_static on;", "gzip_static off;"),
+                     ("brotli_static on;", "brotli_static off;")):
+        config, n = re.subn(rf"(?m)^(\s*){re.escape(old)}", lambda m: m.group(1) + new, config)
+        assert n == 1, f"nginx/site.conf: expected one '{old}'"
+    return config
+
+
+def no_access_log(config: str) -> str:
+    """Diagnostic only, not a proposal by itself: the production config with page requests
+    unlogged, as /healthz already is. It shows how much of the gap to the baseline is the
+    access log rather than the file serving."""
+    config, n = re.subn(r"(?m)^(\s*)try_files \$uri \$uri/ =404;",
+                        lambda m: m.group(0) + "\n" + m.group(1) + "access_log off;", config)
+    assert n == 1, "nginx/site.conf: expected one 'try_files $uri $uri/ =404;'"
+    return config
+
+
+def wrk(url: str, encoding: str, duration: int, warmup: int, log: Path) -> dict:
+    header = ["-H", f"Accept-Encoding: {encoding}"]
+    base = ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), *header]
+    # Warm-up first (discarded): page cache, nginx's open files, TCP connections.
+    subprocess.run([*base, "-d", f"{warmup}s", url], capture_output=True, timeout=warmup + 30, check=True)
+    done = subprocess.run([*base, "-d", f"{duration}s", "--latency", "-s", str(LUA), url],
+                          capture_output=True, text=True, timeout=duration + 30, check=True)
+    log.write_text(done.stdout + done.stderr)
+    stats = json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1])
+    seconds = stats["duration_us"] / 1e6
+    errors = sum(stats[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts"))
+    return {"url": url, "accept_encoding": encoding, "requests": stats["requests"],
+            "requests_per_second": round(stats["requests"] / seconds, 1),
+            "bytes_per_response": round(stats["bytes"] / max(stats["requests"], 1)),
+            "latency_p50_ms": stats["latency_p50_us"] / 1000, "latency_p99_ms": stats["latency_p99_us"] / 1000,
+            "latency_mean_ms": round(stats["latency_mean_us"] / 1000, 3),
+            "socket_errors": errors, "non_2xx": stats["status_errors"]}
+
+
+def preflight(server: Nginx, path: str, encoding: str, expect_status: int, expect_encoding: str | None) -> dict:
+    """One request before the load: the URL answers as expected (status, encoding), so the
+    benchmark measures the response it means to measure."""
+    status, headers, body = fetch(server.url(path), headers={"Accept-Encoding": encoding})
+    got = headers.get("Content-Encoding")
+    if status != expect_status or got != expect_encoding:
+        raise RuntimeError(f"{path} with Accept-Encoding {encoding}: got {status} / Content-Encoding "
+                           f"{got}, expected {expect_status} / {expect_encoding}")
+    return {"status": status, "content_encoding": got, "body_bytes": len(body)}
+
+
+def workers(server: Nginx) -> int:
+    out = subprocess.run(["ps", "--ppid", str(server.proc.pid), "--no-headers"], capture_output=True, text=True)
+    return len(out.stdout.splitlines())
+
+
+def serving(site: Path, workdir: Path, duration: int, warmup: int, page: str = "/docker/") -> dict:
+    bundle = next((site / "assets" / "javascripts").glob("bundle.*.min.js"))
+    js = "/" + str(bundle.relative_to(site))
+    runs: dict = {}
+    ratios: dict = {}
+    # Per config: name -> (path, Accept-Encoding, status and Content-Encoding expected).
+    # /healthz runs first and last: the baseline is their mean, and their spread shows how
+    # much the machine's load moved during the run.
+    healthz = ("/healthz", "br", 204, None)
+    plan = {
+        "production": {"healthz": healthz,
+                       "page_br": (page, "br", 200, "br"),
+                       "js_bundle_br": (js, "br", 200, "br"),
+                       "page_gzip_static": (page, "gzip", 200, "gzip"),
+                       "healthz_after": healthz},
+        "gzip_on_the_fly": {"healthz": healthz,
+                            "page_gzip_on_the_fly": (page, "gzip", 200, "gzip"),
+                            "healthz_after": healthz},
+        "diagnostic_no_access_log": {"healthz": healthz,
+                                     "page_br_no_access_log": (page, "br", 200, "br"),
+                                     "healthz_after": healthz},
+    }
+    configs = {"production": server_conf(site), "gzip_on_the_fly": gzip_on_the_fly(server_conf(site)),
+               "diagnostic_no_access_log": no_access_log(server_conf(site))}
+    for variant, targets in plan.items():
+        server = Nginx(workdir / variant, configs[variant])
+        try:
+            runs[variant] = {"nginx_workers": workers(server), "load_average": os.getloadavg(), "targets": {}}
+            for name, (path, encoding, status, content_encoding) in targets.items():
+                check = preflight(server, path, encoding, status, content_encoding)
+                result = wrk(server.url(path), encoding, duration, warmup, workdir / f"wrk-{variant}-{name}.txt")
+                runs[variant]["targets"][name] = {**result, "preflight": check}
+        finally:
+            server.stop()
+        done = runs[variant]["targets"]
+        before, after = done.pop("healthz"), done.pop("healthz_after")
+        base_rps = (before["requests_per_second"] + after["requests_per_second"]) / 2
+        base_p99 = (before["latency_p99_ms"] + after["latency_p99_ms"]) / 2
+        runs[variant]["baseline"] = {
+            "before": before, "after": after, "requests_per_second": round(base_rps, 1),
+            "latency_p99_ms": round(base_p99, 3),
+            "spread": round(abs(before["requests_per_second"] - after["requests_per_second"]) / base_rps, 3)}
+        for name, result in done.items():
+            ratios[name] = {
+                "config": variant,
+                "rps_ratio_to_healthz": round(result["requests_per_second"] / base_rps, 3),
+                "p99_ratio_to_healthz": round(result["latency_p99_ms"] / base_p99, 3) if base_p99 else None,
+                "errors": result["socket_errors"] + result["non_2xx"],
+            }
+    return {"page": page, "js_bundle": js, "threads": THREADS, "connections": CONNECTIONS,
+            "duration_seconds": duration, "warmup_seconds": warmup, "runs": runs, "ratios": ratios}

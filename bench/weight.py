@@ -1,0 +1,106 @@
+"""First-visit page weight, estimated from the built files on disk (no browser).
+
+What a first visit with an empty cache fetches from a Material page: the HTML and the
+stylesheets, scripts and icon it links, and sitemap.xml (navigation.instant reads it);
+then, for search, the search worker and the search index. Material starts those two at
+page load unless the page defers them (this site's lazy-search partial does, until search
+is first used), so they are summed apart. Each file counts at its brotli size, as nginx
+sends it to a browser asking for br. An estimate: the in-browser budget test is in tests/.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import brotli
+
+# <link rel> values that are navigation, not resources the browser fetches.
+NOT_FETCHED = {"canonical", "prev", "next", "alternate"}
+# An inline script naming the search worker (slashes maybe escaped in a regex) holds it back.
+DEFERS_SEARCH = re.compile(r"workers\\?/search")
+
+
+class Resources(HTMLParser):
+    """Linked files, Material's __config and whether an inline script defers the search
+    worker. A real HTML parser: the build minifies pages (attributes lose their quotes)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.urls: list[str] = []
+        self.config: dict = {}
+        self.deferred_search = False
+        self._script: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "link" and a.get("href") and not NOT_FETCHED & set((a.get("rel") or "").split()):
+            self.urls.append(a["href"])
+        elif tag == "script":
+            if a.get("src"):
+                self.urls.append(a["src"])
+            self._script = {"id": a.get("id"), "text": ""}
+
+    def handle_data(self, data):
+        if self._script is not None:
+            self._script["text"] += data
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self._script is not None:
+            if self._script["id"] == "__config":
+                self.config = json.loads(self._script["text"])
+            elif DEFERS_SEARCH.search(self._script["text"]):
+                self.deferred_search = True
+            self._script = None
+
+
+def local(url: str) -> bool:
+    return not url.startswith(("http:", "https:", "//", "data:"))
+
+
+def resources(site: Path, page: str) -> tuple[list[Path], list[Path], bool]:
+    """(files of the page load, files search adds, whether search waits until used)."""
+    site = site.resolve()
+    html_path = site / page / "index.html"
+    parser = Resources()
+    parser.feed(html_path.read_text(encoding="utf-8"))
+    base = html_path.parent
+    load = [html_path] + [(base / url.split("#")[0].split("?")[0]).resolve() for url in parser.urls if local(url)]
+    if "navigation.instant" in parser.config.get("features", []):
+        load.append(site / "sitemap.xml")
+    search = []
+    if parser.config.get("search"):
+        search = [(base / parser.config["search"]).resolve(), site / "search" / "search_index.json"]
+    return list(dict.fromkeys(load)), search, parser.deferred_search
+
+
+def brotli_size(path: Path, compress: bool) -> int:
+    """Bytes on the wire for Accept-Encoding: br: the .br file the build wrote, or the file
+    itself where the build wrote none (compression did not pay). compress=True compresses
+    here instead, for builds without the post-build hook."""
+    data = path.read_bytes()
+    if compress:
+        return min(len(data), len(brotli.compress(data, quality=11)))
+    packed = path.with_name(path.name + ".br")
+    return packed.stat().st_size if packed.exists() else len(data)
+
+
+def first_visit(site: Path, page: str, compress: bool = False) -> dict:
+    site = site.resolve()
+    load, search, deferred = resources(site, page)
+    missing = [str(p) for p in load + search if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"{page}: linked files not in the site: {missing}")
+
+    def rows(files):
+        return [{"file": str(p.relative_to(site)), "bytes": p.stat().st_size,
+                 "brotli_bytes": brotli_size(p, compress)} for p in files]
+
+    load_rows, search_rows = rows(load), rows(search)
+    page_load = sum(r["brotli_bytes"] for r in load_rows)
+    return {"page": page, "files": load_rows, "search_files": search_rows, "search_deferred": deferred,
+            "html_brotli_bytes": load_rows[0]["brotli_bytes"], "page_load_brotli_bytes": page_load,
+            "with_search_brotli_bytes": page_load + sum(r["brotli_bytes"] for r in search_rows),
+            "uncompressed_bytes": sum(r["bytes"] for r in load_rows + search_rows)}
