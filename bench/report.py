@@ -103,30 +103,31 @@ def serving_md(s: dict) -> str:
               "js_bundle_br": ("production", f"JS bundle `{s['js_bundle']}`", "br (brotli_static)"),
               "page_gzip_static": ("production", f"page `{s['page']}`", "gzip (gzip_static)"),
               "page_gzip_on_the_fly": ("gzip on the fly", f"page `{s['page']}`", "gzip, level 6 per request"),
-              "page_br_no_access_log": ("diagnostic: pages unlogged", f"page `{s['page']}`", "br (brotli_static)")}
+              "page_br_open_file_cache": ("diagnostic: + open_file_cache", f"page `{s['page']}`", "br (brotli_static)"),
+              "page_br_open_file_cache_unlogged": ("diagnostic: + open_file_cache, pages unlogged",
+                                                   f"page `{s['page']}`", "br (brotli_static)")}
     rows = []
     for variant, run in s["runs"].items():
         b = run["baseline"]
-        rows.append([variant.replace("_", " "), "`/healthz` (204, baseline)", "—",
-                     f'{b["requests_per_second"]:,.0f} (before {b["before"]["requests_per_second"]:,.0f}, '
-                     f'after {b["after"]["requests_per_second"]:,.0f})', "1.00", f'{b["latency_p99_ms"]:.2f}', "1.00",
-                     b["before"]["bytes_per_response"],
-                     b["before"]["socket_errors"] + b["after"]["socket_errors"] + b["before"]["non_2xx"] + b["after"]["non_2xx"]])
+        rows.append([variant.replace("_", " "), f'`/healthz` (204), {len(run["healthz"])} runs', "—",
+                     f'{b["requests_per_second"]:,.0f} mean ({b["min"]:,.0f}–{b["max"]:,.0f})', "—", "—",
+                     f'{b["latency_p99_ms"]:.2f}', "—", run["healthz"][0]["bytes_per_response"], b["errors"]])
         for name, r in run["targets"].items():
             ratio = s["ratios"][name]
             config, target, encoding = labels[name]
             rows.append([config, target, encoding, f'{r["requests_per_second"]:,.0f}',
-                         f'**{ratio["rps_ratio_to_healthz"]:.2f}**', f'{r["latency_p99_ms"]:.2f}',
-                         f'{ratio["p99_ratio_to_healthz"]:.2f}', r["bytes_per_response"],
-                         f'{r["socket_errors"]} / {r["non_2xx"]}'])
+                         f'{ratio["baseline_rps"]:,.0f}', f'**{ratio["rps_ratio_to_healthz"]:.2f}**',
+                         f'{r["latency_p99_ms"]:.2f}', f'{ratio["p99_ratio_to_healthz"]:.2f}',
+                         r["bytes_per_response"], f'{r["socket_errors"]} / {r["non_2xx"]}'])
     page = s["ratios"]["page_br"]
     verdict = ("met" if page["rps_ratio_to_healthz"] >= PAGE_TARGET and page["errors"] == 0 else "**not met**")
     spreads = ", ".join(f'{v.replace("_", " ")} {run["baseline"]["spread"]:.0%}' for v, run in s["runs"].items())
-    return (table(["Config", "Target", "Encoding", "Requests/s", "Ratio to baseline", "p99 ms",
-                   "p99 ratio", "Bytes/response", "Errors (socket / non-2xx)"], rows)
+    return (table(["Config", "Target", "Encoding", "Requests/s", "Baseline req/s (/healthz next to it)",
+                   "Ratio to baseline", "p99 ms", "p99 ratio", "Bytes/response", "Errors (socket / non-2xx)"], rows)
             + f"\nTarget, page at ≥ {PAGE_TARGET:.0%} of the baseline's requests/s with zero errors: {verdict} "
               f"({page['rps_ratio_to_healthz']:.0%}, {page['errors']} errors). "
-              f"Baseline spread, before vs after (how much the machine moved): {spreads}.\n")
+              f"Spread of the /healthz runs, (max − min) / mean, a measure of how much the machine's load "
+              f"moved during the run: {spreads}.\n")
 
 
 def weight_md(w: dict) -> str:
@@ -172,11 +173,12 @@ def markdown(r: dict) -> str:
                    f"target after a {s['warmup_seconds']} s warm-up; real nginx with nginx/nginx.conf + "
                    f"nginx/site.conf (only paths, root and listen rewritten), "
                    f"{next(iter(s['runs'].values()))['nginx_workers']} workers; 127.0.0.1 only. "
-                   "Each ratio is to `/healthz` (`return 204`, no file) in the same nginx run, taken as the "
-                   "mean of a run before and after the targets. *gzip on the fly* is a copy of the config "
-                   "with `gzip on; gzip_comp_level 6;` and gzip_static/brotli_static off. *diagnostic* is "
-                   "the production config with `access_log off` for pages, as /healthz has; it is not "
-                   "the project's config.\n\n")(r["serving"]) if "runs" in r.get("serving", {}) else "",
+                   "Each ratio is to `/healthz` (`return 204`, no file) in the same nginx run: the mean of "
+                   "the /healthz runs just before and just after that target. *gzip on the fly* is a copy of the config "
+                   "with `gzip on; gzip_comp_level 6;` and gzip_static/brotli_static off. The two *diagnostic* "
+                   "configs are not the project's: the production config plus `open_file_cache` (no "
+                   "open/fstat per request), then also `access_log off` for pages, as /healthz has. They "
+                   "show where a page's cost over the baseline goes.\n\n")(r["serving"]) if "runs" in r.get("serving", {}) else "",
         serving_md(r.get("serving", {})),
         "## Page weight: first visit, per page (estimate)\n",
         "Sum of the brotli sizes on disk of what a first visit with an empty cache fetches: the HTML, "
