@@ -113,7 +113,7 @@ def on_post_page(output, page, config):
 
 
 def on_post_template(output_content, template_name, config):
-    # 404.html and error.html are static templates, not pages: same policy, same check.
+    # 404.html and 500.html are static templates, not pages: same policy, same check.
     if not template_name.endswith(".html"):
         return output_content  # sitemap.xml
     return minified(with_csp(output_content, template_name))
@@ -149,7 +149,7 @@ def stylesheet_links(html: str) -> list[tuple[str, str]]:
 
 def site_path(page: Path, href: str, site_dir: Path, base_path: str) -> Path:
     if href.startswith("/"):  # 404.html and 500.html link absolutely, under site_url's path
-        return site_dir / href[len(base_path):]
+        return (site_dir / href[len(base_path):]).resolve()
     return (page.parent / href).resolve()
 
 
