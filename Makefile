@@ -12,7 +12,7 @@ export NO_MKDOCS_2_WARNING := 1
 # Debian packages the tests drive for real: nginx with the brotli_static module, Chromium.
 TEST_APT := nginx libnginx-mod-http-brotli-static chromium fonts-noto-color-emoji
 
-.PHONY: site deps serve test test-deps screenshot bench clean lock
+.PHONY: site deps serve test test-deps screenshot bench audit clean lock
 
 # Built next to the target and swapped in only on success: a failed build (bad input)
 # leaves the previous site as it was, never a half-published one.
@@ -40,6 +40,11 @@ test-deps: $(VENV)/.test-deps node_modules/.installed
 # The README's screenshots, from the real site in Debian's Chromium.
 screenshot: test-deps
 	$(BIN)/python tests/screenshot.py
+
+# Lighthouse (mobile) on every page of a served build: fails below accessibility, best
+# practices and SEO 100 or performance 95. Scores and reports in tests/output/lighthouse/.
+audit: test-deps
+	$(BIN)/python tests/lighthouse.py
 
 # Build, serving and page-weight benchmarks (bench/README.md): reported in bench/results/,
 # never asserted. bench/run.py installs wrk and Zensical (its own venv) itself.

@@ -1,0 +1,155 @@
+"""Browser harness for tests/test_browser.py and tests/lighthouse.py: Debian's Chromium driven
+by Playwright for Python, and the helpers that read what a reader would see.
+
+No browser is ever downloaded: Playwright launches /usr/bin/chromium (Debian package
+`chromium`, installed by `make test-deps`). A missing browser or tool is a failure, never a
+skip."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("CHROME_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+LIGHTHOUSE_CLI = ROOT / "node_modules" / "lighthouse" / "cli" / "index.js"
+
+# The machine (and CI) has no internet: without the background-networking flags Chromium
+# keeps trying to reach Google's services and fills the logs with refused connections.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def require_tools(lighthouse: bool = False) -> None:
+    """Fail loudly (never skip) when something the browser checks need is missing."""
+    problems = []
+    if not Path(CHROMIUM).exists():
+        problems.append(f"Chromium not found at {CHROMIUM} (Debian package `chromium`; run `make test-deps`)")
+    needed = [AXE_JS] + ([LIGHTHOUSE_CLI] if lighthouse else [])
+    for path in needed:
+        if not path.exists():
+            problems.append(f"{path.relative_to(ROOT)} missing (run `make test-deps`, which runs `npm ci`)")
+    if lighthouse and shutil.which("node") is None:
+        problems.append("node missing (Debian package nodejs; `make test-deps` installs it)")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        problems.append("Python package playwright missing (run `make test-deps`)")
+    assert not problems, "\n".join(problems)
+
+
+class PageWatch:
+    """Everything on a page that must not happen: console errors, uncaught exceptions,
+    failed requests, HTTP errors, requests to any host but the site's, CSP violations."""
+
+    def __init__(self, origin: str):
+        self.origin = origin
+        self.errors: list[str] = []
+
+    def attach(self, page) -> "PageWatch":
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.errors.append(f"uncaught exception: {exc}"))
+        page.on("requestfailed", self._failed)
+        page.on("response", self._response)
+        page.on("request", self._request)
+        # Chromium logs blocked resources as console errors too; the DOM event also names the
+        # directive and catches what the console would not (report-only, eval).
+        page.add_init_script("""
+            document.addEventListener("securitypolicyviolation", e => {
+              console.error("CSP violation: " + e.violatedDirective + " blocked " +
+                            (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber);
+            });
+        """)
+        return self
+
+    def _console(self, msg) -> None:
+        if msg.type in ("error", "assert"):
+            self.errors.append(f"console {msg.type}: {msg.text} ({msg.location.get('url', '')})")
+        elif msg.type == "warning" and ("Content Security Policy" in msg.text or "Content-Security-Policy" in msg.text):
+            self.errors.append(f"console warning: {msg.text}")
+
+    def _failed(self, req) -> None:
+        # ERR_ABORTED: the browser dropped the request itself, because the test moved on to
+        # the next page before, say, the favicon arrived. Blocked (CSP) or refused requests
+        # and HTTP errors have their own codes and are all reported.
+        if req.failure != "net::ERR_ABORTED":
+            self.errors.append(f"request failed: {req.method} {req.url} ({req.failure})")
+
+    def _request(self, req) -> None:
+        parts = urlsplit(req.url)
+        if parts.scheme in ("data", "blob", "about"):
+            return
+        if f"{parts.scheme}://{parts.netloc}" != self.origin:
+            self.errors.append(f"request to another host: {req.method} {req.url}")
+
+    def _response(self, resp) -> None:
+        if resp.status >= 400:
+            self.errors.append(f"HTTP {resp.status}: {resp.request.method} {resp.url}")
+
+    def take(self) -> list[str]:
+        errors, self.errors = self.errors, []
+        return errors
+
+
+# ---------------------------------------------------------------------------------------
+# Search, as a reader uses it: focus the box, type, read the result list.
+
+# One <li> per page; its first <a> is the page itself, the further ones are its sections.
+RESULT_ITEMS = "li.md-search-result__item"
+RESULT_META = ".md-search-result__meta"
+SEARCH_INPUT = "input.md-search__input"
+
+
+def focus_search(page, key: str = "/") -> None:
+    """Focus Material's search box with a keyboard shortcut (`/` or `s`), as the home page
+    tells readers to."""
+    page.keyboard.press(key)
+    # Functions, never expression strings: Playwright would eval() those, which the CSP blocks.
+    page.wait_for_function(f"() => document.activeElement && document.activeElement.matches({SEARCH_INPUT!r})",
+                           timeout=5000)
+
+
+def search(page, query: str, root: str, settle_ms: int = 150, timeout_s: float = 10.0) -> list[str]:
+    """Type `query` into the focused search box and return the result pages in order, as
+    paths below `root` (the site's URL): "docker/", "" for the home page."""
+    box = page.locator(SEARCH_INPUT)
+    box.fill("")
+    box.press_sequentially(query)
+    deadline = time.monotonic() + timeout_s
+    last, stable_since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        state = page.evaluate(
+            """([items, meta, input, query]) => [
+                document.querySelector(input).value === query,
+                document.querySelector(meta)?.textContent.trim() || "",
+                [...document.querySelectorAll(items)].map(li => li.querySelector(":scope > a")?.href || ""),
+            ]""", [RESULT_ITEMS, RESULT_META, SEARCH_INPUT, query])
+        if state != last:
+            last, stable_since = state, time.monotonic()
+        elif state[0] and re.search(r"matching", state[1], re.I) and \
+                (time.monotonic() - stable_since) * 1000 >= settle_ms:
+            break
+        page.wait_for_timeout(40)
+    typed, meta, hrefs = last
+    assert typed and re.search(r"matching", meta, re.I), \
+        f"search for {query!r} did not finish within {timeout_s}s: field {typed}, result line {meta!r}"
+    paths = []
+    for href in hrefs:
+        href = href.split("?")[0].split("#")[0]
+        assert href.startswith(root), f"search result {href} is outside the site {root}"
+        paths.append(href[len(root):])
+    return paths

@@ -1,0 +1,499 @@
+"""Reading and searching, proven in a real browser: Debian's Chromium, driven by Playwright,
+against the production build served by the project's own nginx config (real CSP headers).
+
+What a reader does, checked as a reader would see it: search finds the topic (a table of
+queries, each with the page that must be in the first three results), the colour scheme
+follows the system and the toggle's choice persists, copy buttons copy exactly their block,
+the keyboard reaches everything with a visible focus, phones never scroll sideways, print
+shows the note alone. And on every page in both schemes: no console error, no failed request,
+no request to another host, no CSP violation, and no axe-core WCAG 2.1 A/AA violation.
+
+Nothing here skips: a missing browser, axe-core or Playwright fails the run."""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from browser_harness import (
+    AXE_JS, CHROMIUM, CHROMIUM_ARGS, SEARCH_INPUT, WCAG_TAGS, PageWatch, focus_search,
+    require_tools, search,
+)
+from conftest import DOCS, PAGES, ROOT, build, free_port, server_conf
+
+OUTPUT = ROOT / "tests" / "output"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 360, "height": 640}
+SCHEMES = {"light": "default", "dark": "slate"}
+
+# ---------------------------------------------------------------------------------------
+# The search table: (query, the page that must be among the first 3 results, kind).
+# Kinds: English words; Hinglish words and phrases from the notes; status-code numbers;
+# commands and file names; and what a reader types without knowing the note's words.
+SEARCH_TABLE = [
+    ("authorization", "jwt/", "english"),
+    ("refresh token", "jwt/", "english"),
+    ("signature", "jwt/", "english"),
+    ("status codes", "status-codes/", "english"),
+    ("unauthorized", "status-codes/", "english"),
+    ("forbidden", "status-codes/", "english"),
+    ("metadata", "headers/", "english"),
+    ("request headers", "headers/", "english"),
+    ("minor update", "http-methods/", "english"),
+    ("PATCH", "http-methods/", "english"),
+    ("dependencies", "docker/", "english"),
+    ("lightweight", "docker/", "english"),
+    ("image", "docker/", "english"),
+    ("origin", "cors/", "english"),
+    ("fark", "http-methods/", "hinglish"),
+    ("galti", "status-codes/", "hinglish"),
+    ("yaad rakhne ka tareeka", "status-codes/", "hinglish"),
+    ("metadata bhej rha", "headers/", "hinglish"),
+    ("fek deta", "cors/", "hinglish"),
+    ("kaha se aa rahi hai", "cors/", "hinglish"),
+    ("maloom", "cors/", "hinglish"),
+    ("fekta", "cors/", "hinglish"),
+    ("package.json me type module", "es-modules/", "hinglish"),
+    ("headers me metadata", "headers/", "hinglish"),
+    ("token ko cookie me rakho", "jwt/", "hinglish"),
+    ("chutkara", "docker/", "hinglish"),
+    ("works on my machine", "docker/", "hinglish"),
+    ("sabse aasaan tarika", "redis/", "hinglish"),
+    ("chhed-chhad", "jwt/", "hinglish"),
+    ("login kiya", "jwt/", "hinglish"),
+    ("kab refresh token skip", "jwt/", "hinglish"),
+    ("401", "status-codes/", "number"),
+    ("500", "status-codes/", "number"),
+    ("403", "status-codes/", "number"),
+    ("201", "status-codes/", "number"),
+    ("8001", "redis/", "number"),
+    ("docker ps", "docker/", "command"),
+    (".dockerignore", "docker/", "command"),
+    ("WORKDIR", "docker/", "command"),
+    ("npm ci", "docker/", "command"),
+    ("docker exec", "redis/", "command"),
+    ("redis-cli", "redis/", "command"),
+    ("package.json", "es-modules/", "command"),
+    ("__dirname", "es-modules/", "command"),
+    ("dirname", "es-modules/", "command"),
+    ("Access-Control-Allow-Origin", "cors/", "command"),
+    ("localhost:5173", "cors/", "command"),
+    ("Content-Type", "headers/", "command"),
+    ("HS256", "jwt/", "command"),
+    ("HttpOnly", "jwt/", "command"),
+    ("compose.yaml", "docker/", "command"),
+    ("login token", "jwt/", "reader"),
+    ("origin blocked", "cors/", "reader"),
+    ("container", "docker/", "reader"),
+    ("6379", "redis/", "reader"),
+    ("import require", "es-modules/", "reader"),
+    ("commonjs", "es-modules/", "reader"),
+    ("esm", "es-modules/", "reader"),
+    ("cache", "redis/", "reader"),
+    ("same origin policy", "cors/", "reader"),
+    ("http verbs", "http-methods/", "reader"),
+    ("crud", "http-methods/", "reader"),
+    ("session expire", "jwt/", "reader"),
+    ("bearer token", "jwt/", "reader"),
+    ("preflight", "cors/", "reader"),
+    ("ping pong", "redis/", "reader"),
+    ("stop container", "docker/", "reader"),
+    ("delete image", "docker/", "reader"),
+    ("layer cache", "docker/", "reader"),
+    ("redis gui", "redis/", "reader"),
+    ("cookie", "jwt/", "reader"),
+    ("json web token", "jwt/", "reader"),
+    ("bad request", "status-codes/", "reader"),
+    ("type module", "es-modules/", "reader"),
+    ("express cors", "cors/", "reader"),
+]
+
+
+# ---------------------------------------------------------------------------------------
+# Fixtures
+
+@pytest.fixture(scope="session")
+def browser():
+    require_tools()
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def open_page(browser, server):
+    """open_page(path, **context options) -> a page of the served site, watched for errors.
+
+    Every watched page must end its test clean: the fixture fails the test otherwise."""
+    contexts, pages = [], []
+
+    def open_(path: str = "", *, base=None, watch: bool = True, go: bool = True, **options):
+        site = base or server
+        context = browser.new_context(**{"viewport": DESKTOP, **options})
+        contexts.append(context)
+        page = context.new_page()
+        page.watch = PageWatch(site.base).attach(page) if watch else None
+        if watch:
+            pages.append((path, page))
+        page.address = site.url("/" + path.lstrip("/")) if base is None else site.url(path)
+        if go:
+            page.goto(page.address)
+        return page
+
+    yield open_
+    problems = []
+    for path, page in pages:
+        problems += [f"/{path}: {e}" for e in page.watch.take()]
+    for context in contexts:
+        context.close()
+    assert not problems, "the browser saw errors:\n  " + "\n  ".join(problems)
+
+
+def scheme_of(page) -> str:
+    return page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+
+
+def background_of(page) -> str:
+    return page.evaluate("getComputedStyle(document.body).backgroundColor")
+
+
+def h1_of(page) -> str:
+    return page.locator("article h1").first.inner_text().replace("¶", "").strip()
+
+
+def wait_for_h1(page, text: str) -> None:
+    """Instant navigation changes the address first and the content a moment later."""
+    page.wait_for_function(
+        "text => { const h = document.querySelector('article h1');"
+        "          return h && h.innerText.replace('¶', '').trim() === text; }", arg=text, timeout=10_000)
+
+
+# ---------------------------------------------------------------------------------------
+# Search
+
+def run_search_table(page, root: str) -> tuple[list[tuple], int]:
+    rows, hits = [], 0
+    for query, want, kind in SEARCH_TABLE:
+        results = search(page, query, root)
+        rank = results.index(want) + 1 if want in results else None
+        hit = rank is not None and rank <= 3
+        hits += hit
+        rows.append((query, want, kind, rank, results[:3]))
+    return rows, hits
+
+
+def test_search_finds_topics_on_a_page_opened_directly(open_page, server):
+    """Every query of the table puts its page among the first 3 results. The page is opened
+    directly (not reached by navigation), and the search box is focused with `/`."""
+    assert len(SEARCH_TABLE) >= 30
+    page = open_page("docker/")
+    focus_search(page)
+    rows, hits = run_search_table(page, server.url("/"))
+    rate = hits / len(rows)
+    OUTPUT.mkdir(exist_ok=True)
+    lines = [f"search hit rate: {hits}/{len(rows)} = {rate:.1%} (target page in the first 3 results)", ""]
+    lines += [f"{'hit ' if r and r <= 3 else 'MISS'} {k:8} {q!r:32} -> {w:14} rank {r or '-'}  top3 {t}"
+              for q, w, k, r, t in rows]
+    (OUTPUT / "search-hit-rate.txt").write_text("\n".join(lines) + "\n")
+    misses = [line for line in lines[2:] if line.startswith("MISS")]
+    assert not misses, lines[0] + "\n" + "\n".join(misses)
+
+
+@pytest.mark.parametrize("path", ["", "jwt/", "tags/"])
+def test_search_result_leads_to_the_page(open_page, server, path):
+    """From a page opened directly: search, click the first result, land on that page."""
+    page = open_page(path)
+    focus_search(page, key="s")
+    assert search(page, "6379", server.url("/"))[0] == "redis/"
+    page.locator("li.md-search-result__item > a").first.click()
+    page.wait_for_url(re.compile(r"/redis/"))
+    wait_for_h1(page, PAGES["redis/"][1])
+
+
+@pytest.fixture(scope="module")
+def subpath_server(tmp_path_factory, nginx_factory):
+    """The site built for and served under /backend-notes/ (as on GitHub Pages): a tmp root
+    holding only a `backend-notes` symlink to the build, served by nginx/site.conf."""
+    port = free_port()
+    site = build(tmp_path_factory.mktemp("subpath-build") / "site",
+                 env={"SITE_URL": f"http://127.0.0.1:{port}/backend-notes/"})
+    root = tmp_path_factory.mktemp("subpath-root")
+    (root / "backend-notes").symlink_to(site, target_is_directory=True)
+    return nginx_factory(server_conf(root), port=port)
+
+
+def test_search_works_under_a_sub_path(open_page, subpath_server):
+    page = open_page("/backend-notes/docker/", base=subpath_server)
+    root = subpath_server.url("/backend-notes/")
+    focus_search(page)
+    for query, want in [("login token", "jwt/"), ("origin blocked", "cors/"), ("6379", "redis/")]:
+        results = search(page, query, root)  # asserts every result is below /backend-notes/
+        assert want in results[:3], (query, results)
+    page.locator("li.md-search-result__item > a").first.click()
+    page.wait_for_url(re.compile(r"/backend-notes/redis/"))
+    wait_for_h1(page, PAGES["redis/"][1])
+
+
+# ---------------------------------------------------------------------------------------
+# Colour scheme
+
+@pytest.mark.parametrize("system", ["light", "dark"])
+def test_first_paint_follows_the_system_scheme(open_page, system):
+    """Before any click, and before Material's bundle (held back here) could switch it."""
+    page = open_page("jwt/", color_scheme=system)
+    assert scheme_of(page) == SCHEMES[system]
+    # A first visit (nothing stored) on which Material's bundle never arrives: what the
+    # reader sees first is what the page's own inline script chose.
+    held = open_page("jwt/", watch=False, go=False, color_scheme=system)
+    held.route("**/assets/javascripts/bundle.*.min.js", lambda route: route.abort())
+    held.goto(held.address)
+    assert held.evaluate("localStorage.length") == 0
+    assert scheme_of(held) == SCHEMES[system]
+    dark = background_of(held) != "rgb(255, 255, 255)"
+    assert dark == (system == "dark"), background_of(held)
+
+
+def click_palette_toggle(page) -> None:
+    page.locator("form[data-md-component=palette] label:not([hidden])").click()
+
+
+def test_scheme_toggle_choice_persists_across_pages_and_reloads(open_page):
+    page = open_page("jwt/", color_scheme="light")
+    assert scheme_of(page) == "default"
+    # The toggle cycles system -> light -> dark -> system; its label names the next state.
+    click_palette_toggle(page)
+    assert scheme_of(page) == "default"
+    click_palette_toggle(page)
+    assert scheme_of(page) == "slate" and background_of(page) != "rgb(255, 255, 255)"
+    page.locator(".md-sidebar--primary a.md-nav__link[href$='cors/']").click()  # instant navigation
+    page.wait_for_url(re.compile(r"/cors/$"))
+    assert scheme_of(page) == "slate"
+    page.goto(page.url.replace("/cors/", "/docker/"))  # a full page load
+    assert scheme_of(page) == "slate"
+    page.reload()
+    assert scheme_of(page) == "slate", "the dark choice must outlive a reload on a light system"
+    click_palette_toggle(page)  # back to the system's (light) scheme
+    page.reload()
+    assert scheme_of(page) == "default"
+
+
+# ---------------------------------------------------------------------------------------
+# Copy buttons
+
+FENCE = re.compile(r"^(?P<indent>[ \t]*)```[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.S | re.M)
+
+
+def code_blocks(source: str) -> list[str]:
+    """The code of every fenced block of a Markdown page, as the reader should get it."""
+    blocks = []
+    for match in FENCE.finditer(source):
+        body = textwrap.dedent(match.group("body")) if match.group("indent") else match.group("body")
+        blocks.append(body.rstrip("\n"))
+    return blocks
+
+
+@pytest.mark.parametrize("path", [p for p, (src, *_) in PAGES.items() if "```" in (DOCS / src).read_text()])
+def test_copy_button_copies_exactly_its_block(open_page, path):
+    page = open_page(path, permissions=["clipboard-read", "clipboard-write"])
+    expected = code_blocks((DOCS / PAGES[path][0]).read_text())
+    blocks = page.locator("article div.highlight")
+    assert blocks.count() == len(expected) > 0
+    for i, want in enumerate(expected):
+        page.evaluate("navigator.clipboard.writeText('(nothing copied)')")
+        block = blocks.nth(i)
+        block.hover()
+        block.locator("button[data-clipboard-target]").click()
+        got = page.evaluate("navigator.clipboard.readText()")
+        assert got.rstrip("\n") == want, f"block {i + 1} of /{path}: copied {got!r}, the block is {want!r}"
+        assert got.count("\n") - want.count("\n") <= 1  # at most the closing newline more
+
+
+# ---------------------------------------------------------------------------------------
+# Keyboard
+
+def test_keyboard_shortcuts_focus_search_and_turn_pages(open_page, server):
+    page = open_page("")
+    closed = "() => !document.getElementById('__search').checked && !document.activeElement.matches('input')"
+    for key in ("/", "s"):
+        page.wait_for_function(closed)
+        focus_search(page, key)
+        page.wait_for_function("() => document.getElementById('__search').checked")  # search mode
+        page.keyboard.press("Escape")  # closes search, focus back on the page
+    page.wait_for_function(closed)
+    paths = list(PAGES)
+    for expected in paths[1:]:
+        page.keyboard.press("n")
+        page.wait_for_url(server.url("/" + expected))
+        wait_for_h1(page, PAGES[expected][1])
+    for expected in reversed(paths[:-1]):
+        page.keyboard.press("p")
+        page.wait_for_url(server.url("/" + expected))
+        wait_for_h1(page, PAGES[expected][1])
+
+
+TABBABLE = """() => {
+  // Every control a keyboard user must reach: links, buttons, fields, tab stops, that are
+  // shown. Of a radio group only the checked radio is a Tab stop; Material hides its palette
+  // radios and shows their state with the label next to them.
+  const shown = el => el.checkVisibility({visibilityProperty: true}) && el.getClientRects().length &&
+                      el.getBoundingClientRect().width * el.getBoundingClientRect().height > 0;
+  const els = [...document.querySelectorAll(
+      "a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]")]
+    .filter(el => !el.disabled && el.tabIndex >= 0 && el.getAttribute("tabindex") !== "-1")
+    .filter(el => !(el.type === "radio" && !el.checked))
+    .filter(el => !el.closest("[hidden]"))  // e.g. back-to-top, shown only when scrolling up
+    .filter(el => el.checkVisibility({visibilityProperty: true}) &&
+                  (shown(el) || (el.labels && [...el.labels, el.nextElementSibling].some(l => l && shown(l)))));
+  els.forEach((el, i) => el.dataset.tabCheck = i);
+  return els.map(el => el.outerHTML.slice(0, 120));
+}"""
+
+FOCUSED = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const ring = e => { const s = getComputedStyle(e);
+    return (s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== "none"; };
+  const box = e => { const r = e.getBoundingClientRect(); return r.width * r.height > 0; };
+  // A hidden control (Material's palette radio) shows its focus on the label beside it.
+  const shownBy = box(el) ? el : [el.nextElementSibling, ...(el.labels || [])].find(l => l && box(l));
+  return {id: el.dataset.tabCheck ?? null, html: el.outerHTML.slice(0, 120),
+          visibleFocus: !!shownBy && ring(shownBy) && el.matches(":focus-visible")};
+}"""
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_tab_reaches_every_control_with_a_visible_focus(open_page, path):
+    page = open_page(path)
+    page.wait_for_load_state("networkidle")
+    controls = page.evaluate(TABBABLE)
+    reached, invisible, walk = set(), [], []
+    for _ in range(2 * len(controls) + 20):  # bounded: each control, with room for surprises
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        walk.append(focused["html"][:70] if focused else "(nothing focused)")
+        if focused is None:
+            if len(reached) == len(controls):
+                break  # past the last control
+            continue  # focus fell to the page: the next Tab goes on from there
+        if focused["id"] is not None:
+            reached.add(int(focused["id"]))
+        if not focused["visibleFocus"]:
+            invisible.append(focused["html"])
+    missed = [html for i, html in enumerate(controls) if i not in reached]
+    assert not missed, (f"/{path}: controls Tab never reached:\n  " + "\n  ".join(missed) +
+                        "\nthe walk:\n  " + "\n  ".join(walk))
+    assert not invisible, f"/{path}: focused without a visible focus ring:\n  " + "\n  ".join(invisible)
+
+
+# ---------------------------------------------------------------------------------------
+# Phones and print
+
+def test_no_page_scrolls_sideways_on_a_phone(open_page, server):
+    page = open_page("", viewport=PHONE, is_mobile=True, has_touch=True)
+    for path in PAGES:
+        page.goto(server.url("/" + path))
+        page.wait_for_load_state("networkidle")
+        width = page.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
+        assert width <= PHONE["width"], f"/{path} is {width}px wide on a {PHONE['width']}px screen"
+
+
+def test_navigation_drawer_opens_and_closes_on_a_phone(open_page, server):
+    page = open_page("jwt/", viewport=PHONE, is_mobile=True, has_touch=True)
+    drawer = page.locator(".md-sidebar--primary")
+    in_view = "el => { const r = el.getBoundingClientRect(); return r.right > 0 && r.left < innerWidth; }"
+    assert not drawer.evaluate(in_view)
+    page.locator("label.md-header__button[for=__drawer]").click()
+    page.wait_for_function("() => document.getElementById('__drawer').checked")
+    page.wait_for_timeout(400)  # the slide-in transition
+    assert drawer.evaluate(in_view)
+    assert page.locator(".md-sidebar--primary a.md-nav__link[href$='cors/']").is_visible()
+    page.locator("label.md-overlay").click(position={"x": PHONE["width"] - 20, "y": 300})
+    page.wait_for_function("() => !document.getElementById('__drawer').checked")
+    page.wait_for_timeout(400)
+    assert not drawer.evaluate(in_view)
+    # And it navigates: open again, pick a page.
+    page.locator("label.md-header__button[for=__drawer]").click()
+    page.wait_for_timeout(400)
+    page.locator(".md-sidebar--primary a.md-nav__link[href$='cors/']").click()
+    page.wait_for_url(server.url("/cors/"))
+    wait_for_h1(page, PAGES["cors/"][1])
+
+
+def test_print_shows_the_note_without_navigation_or_search(open_page, server):
+    page = open_page("")
+    page.emulate_media(media="print")
+    for path in PAGES:
+        page.goto(server.url("/" + path))
+        for chrome in (".md-header", ".md-sidebar--primary", ".md-sidebar--secondary", ".md-search",
+                       ".md-footer", ".md-tabs", ".md-top"):
+            for el in page.locator(chrome).all():
+                assert not el.is_visible(), f"/{path}: {chrome} is printed"
+        assert page.locator("article h1").is_visible()
+        text = page.locator("article").inner_text()
+        body = re.sub(r"<!--.*?-->", "", (DOCS / PAGES[path][0]).read_text().split("---", 2)[-1], flags=re.S)
+        source_words = re.findall(r"[A-Za-z]{5,}", body)
+        shown = sum(word in text for word in source_words)
+        assert shown >= 0.9 * len(source_words), f"/{path}: only {shown}/{len(source_words)} words printed"
+
+
+# ---------------------------------------------------------------------------------------
+# Nothing breaks, nothing leaks, nothing inaccessible
+
+AXE_RUN = """tags => axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]})
+  .then(r => r.violations.map(v => `${v.id} (${v.impact}): ${v.help}\\n      ` +
+        v.nodes.slice(0, 5).map(n => n.target.join(" ") + " :: " + n.failureSummary.replace(/\\s+/g, " ").slice(0, 200))
+         .join("\\n      ")))"""
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA violations. axe is evaluated through the DevTools protocol,
+    which the page's CSP does not govern (add_script_tag would insert an inline <script>,
+    which the CSP rightly blocks), so the page keeps its real CSP while axe runs."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE_JS.read_text())
+    return page.evaluate(AXE_RUN, WCAG_TAGS)
+
+
+@pytest.mark.parametrize("scheme", list(SCHEMES))
+@pytest.mark.parametrize("path", list(PAGES))
+def test_page_is_clean_and_accessible(open_page, server, path, scheme):
+    page = open_page(path, color_scheme=scheme)
+    page.wait_for_load_state("networkidle")
+    assert scheme_of(page) == SCHEMES[scheme]
+    violations = axe_violations(page)
+    assert not violations, f"/{path} ({scheme}):\n  " + "\n  ".join(violations)
+    # Search too: the worker and the index load on first use, under the same policy.
+    focus_search(page)
+    assert search(page, "docker", server.url("/"))
+    page.wait_for_load_state("networkidle")
+    # The fixture then fails the test on any console error, failed request, request to
+    # another host or CSP violation seen on the way.
+
+
+@pytest.mark.parametrize("scheme", list(SCHEMES))
+def test_open_search_and_phone_drawer_are_accessible(open_page, server, scheme):
+    page = open_page("", color_scheme=scheme)
+    focus_search(page)
+    search(page, "docker", server.url("/"))
+    violations = axe_violations(page)
+    assert not violations, f"search open ({scheme}):\n  " + "\n  ".join(violations)
+    phone = open_page("jwt/", color_scheme=scheme, viewport=PHONE, is_mobile=True, has_touch=True)
+    phone.locator("label.md-header__button[for=__search]").click()
+    phone.locator(SEARCH_INPUT).press_sequentially("docker compose")
+    phone.wait_for_selector("li.md-search-result__item")
+    phone.wait_for_timeout(300)
+    violations = axe_violations(phone)
+    assert not violations, f"search open on a phone ({scheme}):\n  " + "\n  ".join(violations)
+    phone.keyboard.press("Escape")
+    phone.locator("label.md-header__button[for=__drawer]").click()
+    phone.wait_for_timeout(400)
+    violations = axe_violations(phone)
+    assert not violations, f"drawer open on a phone ({scheme}):\n  " + "\n  ".join(violations)
