@@ -85,7 +85,7 @@ def main_conf(workdir: Path, extra_http: str = "", root_workers: bool = True) ->
     paths and logs go to `workdir`, and it includes the test's copy of site.conf."""
     text = MAIN_CONF.read_text()
     text = text.replace("/tmp/", f"{workdir}/")
-    text = text.replace("access_log /dev/stdout;", f"access_log {workdir}/access.log;")
+    text = text.replace("access_log /dev/stdout ", f"access_log {workdir}/access.log ")
     text = text.replace("error_log stderr warn;", f"error_log {workdir}/error.log warn;")
     text, n = re.subn(r"include /etc/nginx/conf\.d/\*\.conf;", f"include {workdir}/site.conf;\n    {extra_http}", text)
     assert n == 1, "nginx/nginx.conf must include /etc/nginx/conf.d/*.conf once"

@@ -119,7 +119,7 @@ def test_main_config_writes_only_under_tmp():
     assert re.search(r"^pid /tmp/", text, re.M)
     for directive in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         assert re.search(rf"^\s*{directive}_temp_path /tmp/", text, re.M), directive
-    assert "access_log /dev/stdout;" in text and "error_log stderr" in text
+    assert "access_log /dev/stdout " in text and "error_log stderr" in text
 
 
 def healthcheck_command() -> list[str]:
