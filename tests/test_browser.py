@@ -12,10 +12,8 @@ Nothing here skips: a missing browser, axe-core or Playwright fails the run."""
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
-from pathlib import Path
 
 import pytest
 
@@ -163,10 +161,6 @@ def scheme_of(page) -> str:
 
 def background_of(page) -> str:
     return page.evaluate("getComputedStyle(document.body).backgroundColor")
-
-
-def h1_of(page) -> str:
-    return page.locator("article h1").first.inner_text().replace("¶", "").strip()
 
 
 def wait_for_h1(page, text: str) -> None:
