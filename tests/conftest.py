@@ -170,3 +170,18 @@ def fetch(url: str, method: str = "GET", headers: dict | None = None):
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright, one for the whole session: Playwright's sync
+    API allows one running instance per process, shared by test_browser and test_budgets."""
+    from browser_harness import CHROMIUM, CHROMIUM_ARGS, require_tools
+    from playwright.sync_api import sync_playwright
+
+    require_tools()
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+    playwright.stop()

@@ -11,10 +11,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).parent))
+from browser_harness import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from conftest import ROOT, Nginx, build, server_conf  # noqa: E402
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def main() -> None:
@@ -24,7 +22,7 @@ def main() -> None:
     out = ROOT / ".github"
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             desktop = browser.new_page(viewport={"width": 1280, "height": 800})
             desktop.goto(server.url("/docker/"))
             desktop.wait_for_load_state("networkidle")

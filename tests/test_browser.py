@@ -17,10 +17,7 @@ import textwrap
 
 import pytest
 
-from browser_harness import (
-    AXE_JS, CHROMIUM, CHROMIUM_ARGS, SEARCH_INPUT, WCAG_TAGS, PageWatch, focus_search,
-    require_tools, search,
-)
+from browser_harness import AXE_JS, SEARCH_INPUT, WCAG_TAGS, PageWatch, focus_search, search
 from conftest import DOCS, PAGES, ROOT, build, free_port, server_conf
 
 OUTPUT = ROOT / "tests" / "output"
@@ -114,16 +111,7 @@ SEARCH_TABLE = [
 # ---------------------------------------------------------------------------------------
 # Fixtures
 
-@pytest.fixture(scope="session")
-def browser():
-    require_tools()
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield chromium
-    chromium.close()
-    playwright.stop()
+# `browser` (one Chromium for the whole session) lives in conftest.py.
 
 
 @pytest.fixture

@@ -11,10 +11,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from conftest import PAGES, ROOT
-from screenshot import CHROMIUM_ARGS
 
 MEASURED: dict[str, dict[str, int]] = {}
 
@@ -33,14 +31,6 @@ def report():
     out = ROOT / "tests" / "output"
     out.mkdir(exist_ok=True)
     (out / "budgets.json").write_text(json.dumps(MEASURED, indent=2, sort_keys=True) + "\n")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Wire:
