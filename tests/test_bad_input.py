@@ -57,8 +57,8 @@ def test_untouched_copy_builds(project):
 def test_mojibake_names_file_line_and_repair(project):
     edit(project / "docs" / "cors.md", "Bole to", "ðŸš€ Bole to")
     output = fails(project)
-    line = (project / "docs" / "cors.md").read_text().splitlines().index(
-        next(l for l in (project / "docs" / "cors.md").read_text().splitlines() if "ðŸš€" in l)) + 1
+    lines = (project / "docs" / "cors.md").read_text().splitlines()
+    line = next(number for number, text in enumerate(lines, start=1) if "ðŸš€" in text)
     assert f"docs/cors.md:{line}: mojibake" in output
     assert "🚀 Bole to" in output  # the repaired text, so the author can paste it
 
