@@ -28,6 +28,7 @@ RUN make deps
 # Then the sources (.dockerignore keeps the context to what the build reads).
 COPY mkdocs.yml ./
 COPY docs/ docs/
+COPY hooks/ hooks/
 COPY overrides/ overrides/
 COPY nginx/ nginx/
 RUN make site

@@ -12,25 +12,29 @@ export NO_MKDOCS_2_WARNING := 1
 # Debian packages the tests drive for real: nginx with the brotli_static module, Chromium.
 TEST_APT := nginx libnginx-mod-http-brotli-static chromium fonts-noto-color-emoji
 
-.PHONY: site deps serve test test-deps screenshot bench audit clean lock
+.PHONY: help site deps serve test test-deps screenshot bench audit clean lock
+.DEFAULT_GOAL := help
+
+help: ## List the targets, one line each
+	@grep -E '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-16s %s\n", $$1, $$2}'
 
 # Built next to the target and swapped in only on success: a failed build (bad input)
 # leaves the previous site as it was, never a half-published one.
-site: $(VENV)/.build-deps node_modules/.installed
+site: $(VENV)/.build-deps node_modules/.installed ## Build the site into site/ (strict; the one build)
 	rm -rf "$(SITE_DIR).tmp"
 	$(BIN)/mkdocs build --strict --site-dir "$(SITE_DIR).tmp" || { rm -rf "$(SITE_DIR).tmp"; exit 1; }
 	rm -rf "$(SITE_DIR)" && mv "$(SITE_DIR).tmp" "$(SITE_DIR)"
 
 # The build's packages alone (the Dockerfile caches this step as its own layer).
-deps: $(VENV)/.build-deps node_modules/.installed
+deps: $(VENV)/.build-deps node_modules/.installed ## Install the build's packages only
 
-serve: $(VENV)/.build-deps
+serve: $(VENV)/.build-deps node_modules/.installed ## Preview at http://127.0.0.1:8000 with live reload
 	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
-test: test-deps
+test: test-deps ## Run every test (installs what it needs on Debian)
 	$(BIN)/pytest -ra tests
 
-test-deps: $(VENV)/.test-deps node_modules/.installed
+test-deps: $(VENV)/.test-deps node_modules/.installed ## Install the test tools (Debian packages, pip, npm)
 	@missing=""; for p in $(TEST_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
@@ -38,18 +42,18 @@ test-deps: $(VENV)/.test-deps node_modules/.installed
 	fi
 
 # The README's screenshots, from the real site in Debian's Chromium.
-screenshot: test-deps
-	$(BIN)/python tests/screenshot.py
+screenshot: test-deps ## Retake the README screenshots
+	$(BIN)/python -m tools.screenshot
 
 # Lighthouse (mobile) on every page of a served build: fails below accessibility, best
 # practices and SEO 100 or performance 95. Scores and reports in tests/output/lighthouse/.
-audit: test-deps
-	$(BIN)/python tests/lighthouse.py
+audit: test-deps ## Lighthouse (mobile) on every page
+	$(BIN)/python -m tools.lighthouse
 
 # Build, serving and page-weight benchmarks (bench/README.md): reported in bench/results/,
 # never asserted. bench/run.py installs wrk and Zensical (its own venv) itself.
-bench: test-deps
-	$(BIN)/python bench/run.py
+bench: test-deps ## Benchmarks, reported in bench/results/ (never asserted)
+	$(BIN)/python -m bench.run
 
 # A fresh Debian has python3 but maybe not its venv module (package python3-venv).
 $(VENV)/bin/python:
@@ -75,10 +79,10 @@ $(VENV)/.test-deps: requirements.txt requirements-test.txt $(VENV)/.build-deps
 	touch $@
 
 # Re-pin after editing requirements*.in (needs network access to PyPI).
-lock: $(VENV)/.build-deps
+lock: $(VENV)/.build-deps ## Re-pin requirements*.txt after editing requirements*.in
 	$(BIN)/pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.txt requirements.in
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links -o requirements-test.txt requirements-test.in
 
-clean:
+clean: ## Remove the built site and caches
 	rm -rf site .pytest_cache

@@ -10,9 +10,9 @@ import subprocess
 import time
 from pathlib import Path
 
-import notes
-import weight
-from conftest import ROOT, make_site
+from bench import notes, weight
+from harness.paths import ROOT
+from harness.site import make_site
 
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
 MKDOCS = ROOT / ".venv" / "bin" / "mkdocs"

@@ -149,7 +149,7 @@ def markdown(r: dict) -> str:
     m = r["machine"]
     parts = [
         "# Benchmark results\n",
-        f"Run {r['started']}, {r['total_seconds']:.0f} s in all, by `make bench` (bench/run.py). "
+        f"Run {r['started']}, {r['total_seconds']:.0f} s in all, by `make bench` (python -m bench.run). "
         "Reported, never asserted. Ratios are the figures to compare across runs; absolute times "
         "depend on the machine and on whatever else it runs: wrk, nginx and the builds share "
         f"{m['nproc']} cores here.\n",

@@ -19,15 +19,12 @@ import time
 import traceback
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path[:0] = [str(HERE), str(ROOT / "tests")]  # reuse the tests' make_site and Nginx
+from bench import build, report, serve, weight
+from harness.nginx import NGINX
+from harness.pages import PAGES
+from harness.paths import ROOT
 
-import build  # noqa: E402
-import report  # noqa: E402
-import serve  # noqa: E402
-import weight  # noqa: E402
-from conftest import NGINX, PAGES  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 ZENSICAL_VENV = HERE / ".venv-zensical"
 ZENSICAL_REQUIREMENTS = ROOT / "requirements-bench.txt"

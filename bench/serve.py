@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from conftest import Nginx, fetch, server_conf
+from harness.nginx import Nginx, fetch, server_conf
 
 HERE = Path(__file__).resolve().parent
 LUA = HERE / "report.lua"

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, make_site
+from harness.paths import ROOT
+from harness.site import make_site
 
 SOURCES = ["docs", "overrides", "nginx", "mkdocs.yml", "Makefile", "requirements.txt", "package.json",
            "package-lock.json"]

@@ -17,8 +17,11 @@ import textwrap
 
 import pytest
 
-from browser_harness import AXE_JS, SEARCH_INPUT, WCAG_TAGS, PageWatch, focus_search, search
-from conftest import DOCS, PAGES, ROOT, build, free_port, server_conf
+from harness.browser import AXE_JS, SEARCH_INPUT, WCAG_TAGS, PageWatch, focus_search, search
+from harness.nginx import free_port, server_conf
+from harness.pages import PAGES
+from harness.paths import DOCS, ROOT
+from harness.site import build
 
 OUTPUT = ROOT / "tests" / "output"
 DESKTOP = {"width": 1280, "height": 800}

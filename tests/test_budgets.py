@@ -12,7 +12,8 @@ import json
 
 import pytest
 
-from conftest import PAGES, ROOT
+from harness.pages import PAGES
+from harness.paths import ROOT
 
 MEASURED: dict[str, dict[str, int]] = {}
 

@@ -18,7 +18,8 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from conftest import MAIN_CONF, NGINX, ROOT, SITE_CONF, fetch, free_port, main_conf, server_conf
+from harness.nginx import NGINX, fetch, free_port, main_conf, server_conf
+from harness.paths import MAIN_CONF, ROOT, SITE_CONF
 
 DOCKERFILE = ROOT / "Dockerfile"
 HADOLINT = shutil.which("hadolint", path=str(ROOT / ".venv" / "bin")) or shutil.which("hadolint")

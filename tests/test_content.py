@@ -8,7 +8,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import ftfy
@@ -16,10 +15,9 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from conftest import DOCS, PAGES, ROOT
-
-sys.path.insert(0, str(ROOT / "overrides" / "hooks"))
-from checks import FRONT_MATTER, find_mojibake  # noqa: E402  (the build's own check)
+from harness.pages import PAGES
+from harness.paths import DOCS, ROOT
+from hooks.checks import FRONT_MATTER, find_mojibake  # the build's own check
 
 RAW_NOTES = Path(__file__).parent / "data" / "original-notes.txt"
 

@@ -7,16 +7,14 @@ import gzip
 import re
 import shutil
 import socket
-import sys
 import time
 
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import ROOT, SITE_CONF, fetch, server_conf
-
-sys.path.insert(0, str(ROOT / "overrides" / "hooks"))
-from postbuild import directives, inline_script_hashes  # noqa: E402  (the build's own parser)
+from harness.nginx import fetch, server_conf
+from harness.paths import ROOT, SITE_CONF
+from hooks.csp import directives, inline_script_hashes  # the build's own parser
 
 BUNDLE_RE = re.compile(r"assets/javascripts/bundle\.[0-9a-f]{8}\.min\.js")
 STYLESHEET_RE = re.compile(r"assets/stylesheets/site\.[0-9a-f]{8}\.min\.css")

@@ -22,7 +22,10 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from conftest import PAGES, ROOT, build, fetch
+from harness.nginx import fetch
+from harness.pages import PAGES
+from harness.paths import ROOT
+from harness.site import build
 
 WORKFLOW = ROOT / ".github" / "workflows" / "pages.yml"
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"

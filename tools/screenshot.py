@@ -1,18 +1,16 @@
 """README screenshots: the real built site, served by the project's nginx config, in
-Debian's Chromium. Run with `make screenshot` (after `make test-deps`)."""
+Debian's Chromium. Run with `make screenshot`."""
 
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
-
-sys.path.insert(0, str(Path(__file__).parent))
-from browser_harness import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from conftest import ROOT, Nginx, build, server_conf  # noqa: E402
+from harness.browser import launch
+from harness.nginx import Nginx, server_conf
+from harness.paths import ROOT
+from harness.site import build
 
 
 def main() -> None:
@@ -21,8 +19,7 @@ def main() -> None:
     server = Nginx(work / "nginx", server_conf(site))
     out = ROOT / ".github"
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        with launch() as browser:
             desktop = browser.new_page(viewport={"width": 1280, "height": 800})
             desktop.goto(server.url("/docker/"))
             desktop.wait_for_load_state("networkidle")
@@ -32,7 +29,6 @@ def main() -> None:
             phone.goto(server.url("/jwt/"))
             phone.wait_for_load_state("networkidle")
             phone.screenshot(path=str(out / "screenshot-phone.png"))
-            browser.close()
     finally:
         server.stop()
         shutil.rmtree(work)

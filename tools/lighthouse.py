@@ -1,4 +1,4 @@
-"""Lighthouse audit of every page: `make audit` (also run by tests/test_lighthouse.py).
+"""Lighthouse audit of every page: `make audit`.
 
 Builds the site with `make site` for the address it is served at, serves it with the
 project's own nginx/site.conf (real headers, precompressed files), and runs Lighthouse
@@ -20,9 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from browser_harness import CHROMIUM, CHROMIUM_ARGS, LIGHTHOUSE_CLI, require_tools  # noqa: E402
-from conftest import PAGES, ROOT, Nginx, build, free_port, server_conf  # noqa: E402
+from harness.browser import CHROMIUM, CHROMIUM_ARGS, LIGHTHOUSE_CLI, require_tools
+from harness.nginx import Nginx, free_port, server_conf
+from harness.pages import PAGES
+from harness.paths import ROOT
+from harness.site import build
 
 THRESHOLDS = {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 100}
 OUTPUT = ROOT / "tests" / "output" / "lighthouse"

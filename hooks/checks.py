@@ -6,7 +6,8 @@ check, and names the file (and line) in the error, so `mkdocs serve` shows it wh
 and `make site` refuses to publish:
 
 * mojibake (text that was UTF-8-decoded twice, "ðŸš€" for "🚀"), found and repaired by ftfy;
-* front matter that is not valid YAML, or that lacks a `description` or `tags`.
+* front matter that is not valid YAML, or that lacks a `description` (50 to 160
+  characters, no quotes or angle brackets) or `tags`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import ftfy
 import yaml
 from mkdocs.exceptions import PluginError
 
+# Long enough to say what the page is, short enough not to be cut in a search result.
+DESCRIPTION_LENGTH = (50, 160)
 FRONT_MATTER = re.compile(r"\A-{3}[ \t]*\n(.*?\n)(?:-{3}|\.{3})[ \t]*\n", re.S)
 
 
@@ -64,6 +67,9 @@ def front_matter_error(source: str) -> str | None:
     description = meta.get("description")
     if not isinstance(description, str) or not description.strip():
         return "front matter needs a non-empty 'description' (it becomes the meta description)"
+    if not DESCRIPTION_LENGTH[0] <= len(description) <= DESCRIPTION_LENGTH[1]:
+        return (f"the 'description' has {len(description)} characters; keep it within "
+                f"{DESCRIPTION_LENGTH[0]}-{DESCRIPTION_LENGTH[1]} (search engines show about 160)")
     if any(c in description for c in '"<>'):
         # Material writes it into content="..." unescaped: a quote would cut it short.
         return "the 'description' must not contain \" < or > (use ' or words instead)"

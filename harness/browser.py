@@ -1,5 +1,5 @@
-"""Browser harness for tests/test_browser.py and tests/lighthouse.py: Debian's Chromium driven
-by Playwright for Python, and the helpers that read what a reader would see.
+"""Debian's Chromium driven by Playwright for Python (tests, tools/lighthouse.py,
+tools/screenshot.py), and the helpers that read what a reader would see.
 
 No browser is ever downloaded: Playwright launches /usr/bin/chromium (Debian package
 `chromium`, installed by `make test-deps`). A missing browser or tool is a failure, never a
@@ -7,6 +7,8 @@ skip."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
 import re
 import shutil
@@ -14,7 +16,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parents[1]
+from harness.paths import ROOT
+
 CHROMIUM = os.environ.get("CHROME_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 LIGHTHOUSE_CLI = ROOT / "node_modules" / "lighthouse" / "cli" / "index.js"
@@ -45,11 +48,27 @@ def require_tools(lighthouse: bool = False) -> None:
             problems.append(f"{path.relative_to(ROOT)} missing (run `make test-deps`, which runs `npm ci`)")
     if lighthouse and shutil.which("node") is None:
         problems.append("node missing (Debian package nodejs; `make test-deps` installs it)")
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("playwright") is None:
         problems.append("Python package playwright missing (run `make test-deps`)")
     assert not problems, "\n".join(problems)
+
+
+@contextlib.contextmanager
+def launch():
+    """One headless Chromium (Playwright's sync API allows one running instance per
+    process), closed on exit."""
+    from playwright.sync_api import sync_playwright
+
+    require_tools()
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        playwright.stop()
 
 
 class PageWatch:

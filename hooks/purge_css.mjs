@@ -1,4 +1,4 @@
-// Drops the CSS rules no page uses (PurgeCSS), for overrides/hooks/postbuild.py.
+// Drops the CSS rules no page uses (PurgeCSS), for hooks/assets.py.
 // stdin: the site's stylesheets, concatenated; argv[2]: the built site; stdout: the result.
 // Kept: every selector whose class names appear in a built page or in Material's scripts
 // (which add classes at run time), and every md-* component class, which Material also

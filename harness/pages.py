@@ -1,0 +1,83 @@
+"""The site's pages, discovered from what the author writes: mkdocs.yml's nav (the page's
+name and place), each page's front matter and its first heading. Nothing here lists pages,
+so a new note is picked up by every test that iterates over PAGES."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from harness.paths import DOCS, MKDOCS_YML
+
+FRONT_MATTER = re.compile(r"\A-{3}[ \t]*\n(.*?\n)(?:-{3}|\.{3})[ \t]*\n", re.S)
+HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """Reads mkdocs.yml's plain structure; its !ENV and !!python/name tags become None."""
+
+
+_ConfigLoader.add_multi_constructor("", lambda loader, suffix, node: None)
+
+
+def mkdocs_config(path: Path = MKDOCS_YML) -> dict:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_ConfigLoader)
+
+
+def nav_entries(nav: list | None = None) -> list[tuple[str, str]]:
+    """(nav name, source file) of every page in the nav, in order."""
+    nav = mkdocs_config()["nav"] if nav is None else nav
+    entries = []
+    for item in nav:
+        if isinstance(item, str):
+            raise ValueError(f"nav entry without a name: {item!r}")
+        for name, value in item.items():
+            if isinstance(value, list):
+                entries += nav_entries(value)
+            elif isinstance(value, str) and value.endswith(".md"):
+                entries.append((name, value))
+    return entries
+
+
+def url_path(source: str) -> str:
+    """The page's URL below the site root: "jwt.md" -> "jwt/", "index.md" -> ""."""
+    stem = source[: -len(".md")]
+    if stem == "index":
+        return ""
+    return (stem[: -len("/index")] if stem.endswith("/index") else stem) + "/"
+
+
+def front_matter(source: str) -> dict:
+    match = FRONT_MATTER.match((DOCS / source).read_text(encoding="utf-8"))
+    return yaml.safe_load(match.group(1)) if match else {}
+
+
+def heading(source: str) -> str:
+    """The page's <h1> text as Markdown writes it, inline-code backticks removed."""
+    text = (DOCS / source).read_text(encoding="utf-8")
+    match = FRONT_MATTER.match(text)
+    body = text[match.end():] if match else text
+    found = HEADING.search(re.sub(r"^```.*?^```", "", body, flags=re.M | re.S))
+    if not found:
+        raise ValueError(f"docs/{source} has no '# ' heading")
+    return found.group(1).replace("`", "")
+
+
+def discover() -> dict[str, tuple[str, str, str]]:
+    """URL path -> (source file, the <h1> it shows, its nav and <title> name)."""
+    return {url_path(source): (source, heading(source), name) for name, source in nav_entries()}
+
+
+PAGES = discover()
+TAGS_MARKER = "<!-- material/tags -->"
+
+
+def is_note(path: str) -> bool:
+    """A note: any page but the home page and the generated tags index."""
+    return bool(path) and TAGS_MARKER not in (DOCS / PAGES[path][0]).read_text(encoding="utf-8")
+
+
+# The notes proper, in nav order: what the home page's cards and the revision page list.
+NOTES = {path: page for path, page in PAGES.items() if is_note(path)}

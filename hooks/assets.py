@@ -1,0 +1,97 @@
+"""Static assets trimmed to what the site uses.
+
+Guarantees, for `mkdocs build` (under `mkdocs serve` only the first applies, so live
+reload stays fast):
+* unused search files: with English-only search Material's worker loads none of the lunr
+  language files (1.5 MB, mostly Thai word segmentation); they are not in the site;
+* one stylesheet: Material's two stylesheets and extra_css become one file with the rules
+  no page uses dropped (PurgeCSS, hooks/purge_css.mjs), named by its content
+  (site.<hash>.min.css, cached forever by nginx), linked from every page in their place.
+  The build fails if a linked stylesheet does not exist or pages link different sets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+
+STYLESHEET_LINK = re.compile(r"<link\b[^>]*\brel=[\"']?stylesheet\b[^>]*>")
+HREF = re.compile(r"\bhref=(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))")
+SOURCE_MAP = re.compile(r"/\*# sourceMappingURL=[^*]*\*/")
+PURGE_SCRIPT = Path(__file__).with_name("purge_css.mjs")
+
+_command: str | None = None
+
+
+def on_startup(command: str, dirty: bool) -> None:
+    global _command
+    _command = command
+
+
+def stylesheet_links(html: str) -> list[tuple[str, str]]:
+    """(tag, href) of every stylesheet link, in page order."""
+    links = []
+    for tag in STYLESHEET_LINK.findall(html):
+        match = HREF.search(tag)
+        links.append((tag, next(g for g in match.groups() if g is not None)))
+    return links
+
+
+def site_path(page: Path, href: str, site_dir: Path, base_path: str) -> Path:
+    if href.startswith("/"):  # 404.html and 500.html link absolutely, under site_url's path
+        return (site_dir / href[len(base_path):]).resolve()
+    return (page.parent / href).resolve()
+
+
+def purge(css: str, site_dir: Path) -> str:
+    if shutil.which("node") is None:
+        raise PluginError("node is not installed: `make site` installs it (Debian package nodejs)")
+    result = subprocess.run(["node", str(PURGE_SCRIPT), str(site_dir)], input=css, capture_output=True,
+                            text=True, encoding="utf-8")
+    if result.returncode != 0:
+        raise PluginError(f"{PURGE_SCRIPT.name} failed (did `npm ci` run? `make site` runs it):\n{result.stderr}")
+    return result.stdout
+
+
+def bundle_stylesheets(site_dir: Path, base_path: str) -> None:
+    pages = sorted(site_dir.rglob("*.html"))
+    first = pages[0]
+    sources = [site_path(first, href, site_dir, base_path) for _, href in stylesheet_links(first.read_text())]
+    missing = [str(path.relative_to(site_dir)) for path in sources if not path.is_file()]
+    if missing:
+        raise PluginError(f"stylesheets linked from every page do not exist: {', '.join(missing)} "
+                          "(an extra_css entry in mkdocs.yml without its file in docs/?)")
+    css = purge("\n".join(SOURCE_MAP.sub("", path.read_text(encoding="utf-8")) for path in sources), site_dir)
+    digest = hashlib.sha256(css.encode("utf-8")).hexdigest()[:8]
+    bundle = sources[0].with_name(f"site.{digest}.min.css")
+    bundle.write_text(css, encoding="utf-8")
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        links = stylesheet_links(html)
+        paths = [site_path(page, href, site_dir, base_path) for _, href in links]
+        if paths != sources:
+            raise PluginError(f"{page.relative_to(site_dir)}: links other stylesheets than the others")
+        (tag, href), *rest = links
+        html = html.replace(tag, tag.replace(href, href[: href.rindex("/") + 1] + bundle.name), 1)
+        for other, _ in rest:
+            html = html.replace(other, "", 1)
+        page.write_text(html, encoding="utf-8")
+    for path in sources:
+        path.unlink()
+        path.with_name(path.name + ".map").unlink(missing_ok=True)
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    site_dir = Path(config.site_dir)
+    search = config.plugins.get("material/search") or config.plugins.get("search")
+    if search is not None and list(search.config.lang or ["en"]) == ["en"]:
+        shutil.rmtree(site_dir / "assets" / "javascripts" / "lunr", ignore_errors=True)
+    if _command == "build":
+        bundle_stylesheets(site_dir, urlsplit(config.site_url or "/").path)
