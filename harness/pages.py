@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from harness.paths import DOCS, MKDOCS_YML
+from harness.paths import ROOT
 
 FRONT_MATTER = re.compile(r"\A-{3}[ \t]*\n(.*?\n)(?:-{3}|\.{3})[ \t]*\n", re.S)
 HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
@@ -22,13 +22,12 @@ class _ConfigLoader(yaml.SafeLoader):
 _ConfigLoader.add_multi_constructor("", lambda loader, suffix, node: None)
 
 
-def mkdocs_config(path: Path = MKDOCS_YML) -> dict:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_ConfigLoader)
+def mkdocs_config(project: Path = ROOT) -> dict:
+    return yaml.load((project / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_ConfigLoader)
 
 
-def nav_entries(nav: list | None = None) -> list[tuple[str, str]]:
+def nav_entries(nav: list) -> list[tuple[str, str]]:
     """(nav name, source file) of every page in the nav, in order."""
-    nav = mkdocs_config()["nav"] if nav is None else nav
     entries = []
     for item in nav:
         if isinstance(item, str):
@@ -49,14 +48,14 @@ def url_path(source: str) -> str:
     return (stem[: -len("/index")] if stem.endswith("/index") else stem) + "/"
 
 
-def front_matter(source: str) -> dict:
-    match = FRONT_MATTER.match((DOCS / source).read_text(encoding="utf-8"))
+def front_matter(source: str, project: Path = ROOT) -> dict:
+    match = FRONT_MATTER.match((project / "docs" / source).read_text(encoding="utf-8"))
     return yaml.safe_load(match.group(1)) if match else {}
 
 
-def heading(source: str) -> str:
+def heading(source: str, project: Path = ROOT) -> str:
     """The page's <h1> text as Markdown writes it, inline-code backticks removed."""
-    text = (DOCS / source).read_text(encoding="utf-8")
+    text = (project / "docs" / source).read_text(encoding="utf-8")
     match = FRONT_MATTER.match(text)
     body = text[match.end():] if match else text
     found = HEADING.search(re.sub(r"^```.*?^```", "", body, flags=re.M | re.S))
@@ -65,19 +64,21 @@ def heading(source: str) -> str:
     return found.group(1).replace("`", "")
 
 
-def discover() -> dict[str, tuple[str, str, str]]:
+def discover(project: Path = ROOT) -> dict[str, tuple[str, str, str]]:
     """URL path -> (source file, the <h1> it shows, its nav and <title> name)."""
-    return {url_path(source): (source, heading(source), name) for name, source in nav_entries()}
+    return {url_path(source): (source, heading(source, project), name)
+            for name, source in nav_entries(mkdocs_config(project)["nav"])}
 
 
-PAGES = discover()
 TAGS_MARKER = "<!-- material/tags -->"
 
 
-def is_note(path: str) -> bool:
-    """A note: any page but the home page and the generated tags index."""
-    return bool(path) and TAGS_MARKER not in (DOCS / PAGES[path][0]).read_text(encoding="utf-8")
+def notes(pages: dict[str, tuple[str, str, str]], project: Path = ROOT) -> dict[str, tuple[str, str, str]]:
+    """The notes proper, in nav order: every page but the home page and the generated tags
+    index (what the home page's cards list)."""
+    return {path: page for path, page in pages.items()
+            if path and TAGS_MARKER not in (project / "docs" / page[0]).read_text(encoding="utf-8")}
 
 
-# The notes proper, in nav order: what the home page's cards and the revision page list.
-NOTES = {path: page for path, page in PAGES.items() if is_note(path)}
+PAGES = discover()
+NOTES = notes(PAGES)

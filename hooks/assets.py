@@ -4,6 +4,8 @@ Guarantees, for `mkdocs build` (under `mkdocs serve` only the first applies, so 
 reload stays fast):
 * unused search files: with English-only search Material's worker loads none of the lunr
   language files (1.5 MB, mostly Thai word segmentation); they are not in the site;
+* no source maps: only developer tools read them, and they carry the theme's sources;
+  the scripts' `sourceMappingURL` comments go with them;
 * one stylesheet: Material's two stylesheets and extra_css become one file with the rules
   no page uses dropped (PurgeCSS, hooks/purge_css.mjs), named by its content
   (site.<hash>.min.css, cached forever by nginx), linked from every page in their place.
@@ -25,6 +27,7 @@ from mkdocs.exceptions import PluginError
 STYLESHEET_LINK = re.compile(r"<link\b[^>]*\brel=[\"']?stylesheet\b[^>]*>")
 HREF = re.compile(r"\bhref=(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))")
 SOURCE_MAP = re.compile(r"/\*# sourceMappingURL=[^*]*\*/")
+JS_SOURCE_MAP = re.compile(r"\n//# sourceMappingURL=\S+\s*$")
 PURGE_SCRIPT = Path(__file__).with_name("purge_css.mjs")
 
 _command: str | None = None
@@ -88,10 +91,19 @@ def bundle_stylesheets(site_dir: Path, base_path: str) -> None:
         path.with_name(path.name + ".map").unlink(missing_ok=True)
 
 
+def drop_script_maps(site_dir: Path) -> None:
+    for source_map in site_dir.rglob("*.js.map"):
+        script = source_map.with_suffix("")
+        if script.is_file():
+            script.write_text(JS_SOURCE_MAP.sub("\n", script.read_text(encoding="utf-8")), encoding="utf-8")
+        source_map.unlink()
+
+
 def on_post_build(config: MkDocsConfig) -> None:
     site_dir = Path(config.site_dir)
     search = config.plugins.get("material/search") or config.plugins.get("search")
     if search is not None and list(search.config.lang or ["en"]) == ["en"]:
         shutil.rmtree(site_dir / "assets" / "javascripts" / "lunr", ignore_errors=True)
     if _command == "build":
+        drop_script_maps(site_dir)
         bundle_stylesheets(site_dir, urlsplit(config.site_url or "/").path)

@@ -16,7 +16,9 @@ import re
 
 import ftfy
 import yaml
+from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import Files
 
 # Long enough to say what the page is, short enough not to be cut in a search result.
 DESCRIPTION_LENGTH = (50, 160)
@@ -37,8 +39,9 @@ def find_mojibake(text: str) -> list[tuple[int, str, str]]:
     return found
 
 
-def on_files(files, config):
-    # Every Markdown source, including the excluded glossary that snippets appends.
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    # Every Markdown source, including the excluded glossary that snippets appends; front
+    # matter of every page, before any page is rendered (other hooks read it).
     errors = []
     for file in files:
         if not file.src_uri.endswith(".md"):
@@ -48,8 +51,12 @@ def on_files(files, config):
                 f"docs/{file.src_uri}:{number}: mojibake: {line.strip()!r}\n"
                 f"    should read: {repaired.strip()!r}"
             )
+        if file.is_documentation_page() and not file.inclusion.is_excluded():
+            # MkDocs would silently render broken YAML as page text; stop instead.
+            if error := front_matter_error(file.content_string):
+                errors.append(f"docs/{file.src_uri}: {error}")
     if errors:
-        raise PluginError("Mojibake found (repair the encoding):\n" + "\n".join(errors))
+        raise PluginError("The Markdown sources have problems:\n" + "\n".join(errors))
     return files
 
 
@@ -77,11 +84,3 @@ def front_matter_error(source: str) -> str | None:
     if not isinstance(tags, list) or not tags or not all(isinstance(t, str) and t.strip() for t in tags):
         return "front matter needs 'tags': a non-empty list of words"
     return None
-
-
-def on_page_markdown(markdown, page, config, files):
-    # MkDocs silently renders broken YAML as page text; stop instead.
-    error = front_matter_error(page.file.content_string)
-    if error:
-        raise PluginError(f"docs/{page.file.src_uri}: {error}")
-    return markdown

@@ -4,12 +4,15 @@ in the `harness` package."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from harness.browser import launch
 from harness.nginx import Nginx, free_port, server_conf
+from harness.pages_host import PAGES_SERVER, PREFIX
 from harness.site import build
 
 
@@ -46,6 +49,26 @@ def nginx_factory(tmp_path_factory):
 def server(site, site_port, nginx_factory) -> Nginx:
     """The production site served by the project's own nginx/site.conf."""
     return nginx_factory(server_conf(site), port=site_port)
+
+
+@pytest.fixture(scope="session")
+def pages_base(nginx_factory) -> str:
+    """The site built once for, and served under, /backend-notes/ as GitHub Pages serves a
+    project site; its base URL. Shared by the sub-path crawl and the sub-path search test.
+
+    nginx starts first, on an empty root: its port must be known to the build (SITE_URL),
+    and nginx does not mind the files arriving afterwards."""
+    # Not under pytest's tmp dirs: they are 0700, and nginx started as root (CI container)
+    # serves as "nobody", which could not read them.
+    root = Path(tempfile.mkdtemp(prefix="pages-root-"))
+    root.chmod(0o755)
+    try:
+        server = nginx_factory(PAGES_SERVER.replace("__ROOT__", str(root)))
+        base = server.url(PREFIX)
+        build(root / PREFIX.strip("/"), env={"SITE_URL": base})
+        yield base
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

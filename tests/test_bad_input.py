@@ -1,32 +1,25 @@
 """Bad input fails `make site` loudly, names the file, and publishes nothing half-built.
 
-Each case copies the project's sources to a temporary folder, breaks one thing, and runs
-the real `make site` there (sharing the project's virtual environment)."""
+Each case copies the Docker build context (what the real build reads) to a temporary
+folder, breaks one thing, and runs the real `make site` there (sharing the project's
+virtual environment and node_modules)."""
 
 from __future__ import annotations
 
-import shutil
+import re
 from pathlib import Path
 
 import pytest
 
-from harness.paths import ROOT
+from harness.context import copy_context
 from harness.site import make_site
 
-SOURCES = ["docs", "overrides", "nginx", "mkdocs.yml", "Makefile", "requirements.txt", "package.json",
-           "package-lock.json"]
-GOOD_FRONT_MATTER = "---\ndescription: Ek naya note jo nav me nahi hai, bas test ke liye banaya gaya.\ntags:\n  - Test\n---\n"
+NEW_FRONT_MATTER = "---\ndescription: Ek naya note jo nav me nahi hai, bas test ke liye banaya gaya.\ntags:\n  - Test\n---\n"
 
 
 @pytest.fixture
 def project(tmp_path) -> Path:
-    copy = tmp_path / "project"
-    copy.mkdir()
-    for name in SOURCES:
-        source = ROOT / name
-        (shutil.copytree if source.is_dir() else shutil.copy2)(source, copy / name)
-    (copy / "node_modules").symlink_to(ROOT / "node_modules")  # installed once, by make test-deps
-    return copy
+    return copy_context(tmp_path / "project")
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -35,17 +28,16 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def fails(project: Path) -> str:
-    site = project / "site"
-    site.mkdir()
-    (site / "index.html").write_text("previous good build")
-    result = make_site(site, project=project)
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, output
-    # Nothing half-published: the previous site is untouched and no partial build remains.
-    assert (site / "index.html").read_text() == "previous good build"
-    assert sorted(p.name for p in project.iterdir()) == sorted([*SOURCES, "node_modules", "site"])
-    return output
+def set_front_matter(path: Path, front_matter: str) -> None:
+    """Replace the page's front matter block (the text between the first two --- lines)."""
+    text = path.read_text(encoding="utf-8")
+    end = text.index("\n---\n", 4) + 5
+    path.write_text(front_matter + text[end:], encoding="utf-8")
+
+
+def first_line_with(path: Path, needle: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(number for number, text in enumerate(lines, start=1) if needle in text)
 
 
 def test_untouched_copy_builds(project):
@@ -55,69 +47,61 @@ def test_untouched_copy_builds(project):
     assert (project / "site" / "jwt" / "index.html").exists()
 
 
-def test_mojibake_names_file_line_and_repair(project):
-    edit(project / "docs" / "cors.md", "Bole to", "ðŸš€ Bole to")
-    output = fails(project)
-    lines = (project / "docs" / "cors.md").read_text().splitlines()
-    line = next(number for number, text in enumerate(lines, start=1) if "ðŸš€" in text)
-    assert f"docs/cors.md:{line}: mojibake" in output
-    assert "🚀 Bole to" in output  # the repaired text, so the author can paste it
+# (case id, how to break the copy, what the error must name). A break returns the extra
+# text the output must contain, if it knows it only after editing (a line number).
+def mojibake_in_a_page(p):
+    edit(p / "docs" / "cors.md", "\n# ", "\nðŸš€ Mojibake line\n\n# ")
+    return [f"docs/cors.md:{first_line_with(p / 'docs' / 'cors.md', 'ðŸš€')}: mojibake", "🚀 Mojibake line"]
 
 
-def test_mojibake_dash_in_glossary_include(project):
-    edit(project / "docs" / "includes" / "glossary.md", "Virtual Machine", "Virtual â€“ Machine")
-    output = fails(project)
-    assert "docs/includes/glossary.md:" in output and "Virtual – Machine" in output
+CASES = [
+    ("mojibake", mojibake_in_a_page, []),
+    ("mojibake-in-glossary",
+     lambda p: edit(p / "docs" / "includes" / "glossary.md", "Virtual Machine", "Virtual â€“ Machine"),
+     ["docs/includes/glossary.md:", "Virtual – Machine"]),
+    ("link-to-missing-page",
+     lambda p: edit(p / "docs" / "jwt.md", "\n# ", "\n[Auth](auth-guide.md)\n\n# "), ["jwt.md", "auth-guide.md"]),
+    ("link-to-missing-anchor",
+     lambda p: edit(p / "docs" / "jwt.md", "\n# ", "\n[Refresh](cors.md#refresh-token-flow)\n\n# "),
+     ["jwt.md", "refresh-token-flow"]),
+    ("page-missing-from-nav",
+     lambda p: (p / "docs" / "orphan.md").write_text(NEW_FRONT_MATTER + "\n# Orphan\n\nKoi link nahi.\n"),
+     ["orphan.md", "nav"]),
+    ("front-matter-not-yaml",
+     lambda p: set_front_matter(p / "docs" / "headers.md", "---\ndescription: ok\ntags: [HTTP\n  - oops: : :\n---\n"),
+     ["docs/headers.md", "not valid YAML"]),
+    ("no-description",
+     lambda p: set_front_matter(p / "docs" / "redis.md", "---\ntags:\n  - Docker\n---\n"),
+     ["docs/redis.md", "description"]),
+    ("no-front-matter", lambda p: set_front_matter(p / "docs" / "status-codes.md", ""),
+     ["docs/status-codes.md", "front matter"]),
+    ("description-with-a-double-quote",
+     lambda p: set_front_matter(p / "docs" / "cors.md", '---\ndescription: CORS ka "error" browser deta hai, server nahi; '
+                                'yahan dekho kaise.\ntags:\n  - HTTP\n---\n'),
+     ["docs/cors.md", "description"]),
+    ("description-too-long",
+     lambda p: set_front_matter(p / "docs" / "cors.md", "---\ndescription: " + "bahut lamba " * 20 + "\ntags:\n  - HTTP\n---\n"),
+     ["docs/cors.md", "description", "160"]),
+    ("inline-script-not-in-the-csp",
+     # A new inline script (a Material upgrade, or a template edit) must be hashed into the CSP.
+     lambda p: edit(p / "overrides" / "main.html", "{% block extrahead %}", "{% block extrahead %}<script>1</script>"),
+     ["nginx/site.conf", "sha256-"]),
+]
 
 
-def test_link_to_missing_page(project):
-    edit(project / "docs" / "jwt.md", "Ye authorization", "[Auth](auth-guide.md) Ye authorization")
-    output = fails(project)
-    assert "jwt.md" in output and "auth-guide.md" in output
-
-
-def test_link_to_missing_anchor(project):
-    edit(project / "docs" / "jwt.md", "Ye authorization", "[Refresh](cors.md#refresh-token-flow) Ye authorization")
-    output = fails(project)
-    assert "jwt.md" in output and "refresh-token-flow" in output
-
-
-def test_page_missing_from_nav(project):
-    (project / "docs" / "orphan.md").write_text(GOOD_FRONT_MATTER + "\n# Orphan\n\nKoi link nahi.\n")
-    output = fails(project)
-    assert "orphan.md" in output and "nav" in output
-
-
-def test_front_matter_not_yaml(project):
-    edit(project / "docs" / "headers.md", "tags:\n  - HTTP", "tags: [HTTP\n  - oops: : :")
-    output = fails(project)
-    assert "docs/headers.md" in output and "not valid YAML" in output
-
-
-def test_front_matter_without_description(project):
-    text = (project / "docs" / "redis.md").read_text()
-    start = text.index("description:")
-    end = text.index("tags:")
-    (project / "docs" / "redis.md").write_text(text[:start] + text[end:])
-    output = fails(project)
-    assert "docs/redis.md" in output and "description" in output
-
-
-def test_front_matter_missing(project):
-    text = (project / "docs" / "status-codes.md").read_text()
-    (project / "docs" / "status-codes.md").write_text(text[text.index("\n---\n", 4) + 5:])
-    output = fails(project)
-    assert "docs/status-codes.md" in output and "front matter" in output
-
-
-def test_description_with_a_double_quote(project):
-    edit(project / "docs" / "cors.md", "description: >-\n  CORS error", 'description: >-\n  "CORS" error')
-    output = fails(project)
-    assert "docs/cors.md" in output and "description" in output
-
-
-def test_inline_script_not_in_the_csp(project):
-    # A new inline script (a Material upgrade, or a template edit) must be hashed into the CSP.
-    edit(project / "overrides" / "main.html", "{% block extrahead %}", "{% block extrahead %}<script>1</script>")
-    output = fails(project)
-    assert "nginx/site.conf" in output and "sha256-" in output
+@pytest.mark.parametrize("break_it,expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_fails_the_build_naming_the_file(project, break_it, expected):
+    found = break_it(project)
+    expected = expected + (found if isinstance(found, list) else [])
+    site = project / "site"
+    site.mkdir()
+    (site / "index.html").write_text("previous good build")
+    before = sorted(p.name for p in project.iterdir())
+    result = make_site(site, project=project)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    # Nothing half-published: the previous site is untouched and no partial build remains.
+    assert (site / "index.html").read_text() == "previous good build"
+    assert sorted(p.name for p in project.iterdir()) == before
+    for text in expected:
+        assert re.search(re.escape(text), output), f"{text!r} not in the build's output:\n{output}"

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections import deque
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -24,31 +22,12 @@ from bs4 import BeautifulSoup
 
 from harness.nginx import fetch
 from harness.pages import PAGES
+from harness.pages_host import PREFIX
 from harness.paths import ROOT
-from harness.site import build
 
 WORKFLOW = ROOT / ".github" / "workflows" / "pages.yml"
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
-PREFIX = "/backend-notes/"
 
-# GitHub Pages, as far as a static site can tell: files and directory indexes, a 301 to
-# add the trailing slash, /<repo>/404.html with status 404 for a missing path, no custom
-# headers (so no CSP header: the pages must carry their own). Outside the prefix is
-# another site, so it answers a bare 404.
-PAGES_SERVER = """
-server {
-    listen 127.0.0.1:__PORT__;
-    root __ROOT__;
-    index index.html;
-    location = /backend-notes { return 301 /backend-notes/; }
-    location /backend-notes/ {
-        error_page 404 /backend-notes/404.html;
-    }
-    location / {
-        return 404;
-    }
-}
-"""
 
 # A pinned action: a full commit SHA with its release in a comment, or an exact release.
 PINNED_SHA = re.compile(r"^[\w.-]+/[\w.-]+(?:/[\w./-]+)?@[0-9a-f]{40}$")
@@ -161,25 +140,6 @@ def test_every_action_is_pinned(workflow):
 
 
 # --- the site under a sub-path ------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def pages_base(nginx_factory):
-    """A fresh build served under /backend-notes/, as Pages serves a project site.
-
-    nginx starts first, on an empty root: its port must be known to the build (SITE_URL),
-    and nginx does not mind the files arriving afterwards."""
-    # Not under pytest's tmp dirs: they are 0700, and nginx started as root (CI container)
-    # serves as "nobody", which could not read them.
-    root = Path(tempfile.mkdtemp(prefix="pages-root-"))
-    root.chmod(0o755)
-    try:
-        server = nginx_factory(PAGES_SERVER.replace("__ROOT__", str(root)))
-        base = server.url(PREFIX)
-        build(root / PREFIX.strip("/"), env={"SITE_URL": base})
-        yield base
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
 
 
 class Crawl:

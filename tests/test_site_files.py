@@ -1,0 +1,63 @@
+"""Nothing but the site in site/: every file the build writes is a kind of file the server
+serves (nginx/site.conf's allow-list), and none is a build script, a source or a tool's
+folder. MkDocs copies every non-template file of overrides/ and docs/ into the site, so a
+helper script left there would be published; this names it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.context import copy_context
+from harness.paths import SITE_CONF
+from harness.site import build
+
+# Names a reader should never be able to fetch, whatever their extension.
+NOT_FOR_READERS = re.compile(
+    r"(^|/)(hooks|node_modules|overrides|includes|harness|tests|tools|bench|examples|__pycache__|\.[^/]+)(/|$)"
+    r"|(^|/)(Makefile|Dockerfile|package(-lock)?\.json|requirements[^/]*|mkdocs\.yml|REVIEW\.md)$"
+    r"|\.(md|py|pyc|mjs|cjs|ts|sh|map|ya?ml|toml|lock|in)$"
+)
+
+
+def served_extensions() -> set[str]:
+    """The extensions in site.conf's `$servable` allow-list."""
+    block = re.search(r"map \$uri \$servable \{(.*?)\n\}", SITE_CONF.read_text(), re.S).group(1)
+    (alternatives,) = re.findall(r'\\\.\(\?:([a-z|]+)\)\$"', block)
+    return set(alternatives.split("|"))
+
+
+def problems(site: Path) -> list[str]:
+    served = served_extensions()
+    found = []
+    for path in sorted(p for p in site.rglob("*") if p.is_file()):
+        name = path.relative_to(site).as_posix()
+        plain = re.sub(r"\.(br|gz)$", "", name)  # precompressed copies of served files
+        extension = plain.rsplit(".", 1)[-1] if "." in plain.rsplit("/", 1)[-1] else ""
+        if NOT_FOR_READERS.search(plain):
+            found.append(f"{name}: a build file or source, not for readers")
+        elif extension not in served:
+            found.append(f"{name}: .{extension} is not a kind of file the server serves (nginx/site.conf)")
+    return found
+
+
+def test_the_site_holds_only_what_readers_fetch(site):
+    listed = problems(site)
+    assert not listed, "files in the built site that readers should not fetch:\n" + "\n".join(listed)
+
+
+@pytest.fixture(scope="module")
+def leaky_site(tmp_path_factory) -> Path:
+    """A build whose theme folder holds a helper script, as overrides/hooks/ once did."""
+    project = copy_context(tmp_path_factory.mktemp("leaky") / "project")
+    (project / "overrides" / "hooks").mkdir()
+    (project / "overrides" / "hooks" / "purge.mjs").write_text("export {};\n")
+    (project / "docs" / "notes.sh").write_text("echo hi\n")
+    return build(project / "site", project=project)
+
+
+def test_the_check_names_a_leaked_file(leaky_site):
+    listed = "\n".join(problems(leaky_site))
+    assert "hooks/purge.mjs: a build file" in listed and "notes.sh" in listed
