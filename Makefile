@@ -9,8 +9,9 @@ BIN      := $(VENV)/bin
 # Quiet Material's end-of-life banner in every build log.
 export NO_MKDOCS_2_WARNING := 1
 
-# Debian packages the tests drive for real: nginx with the brotli_static module, Chromium.
-TEST_APT := nginx libnginx-mod-http-brotli-static chromium fonts-noto-color-emoji
+# Debian packages the tests drive for real: nginx with the brotli_static module, Chromium,
+# redis-server (the example backend's refresh-token store, tests/test_example.py).
+TEST_APT := nginx libnginx-mod-http-brotli-static chromium fonts-noto-color-emoji redis-server
 
 .PHONY: help site deps serve test test-deps screenshot bench audit clean lock
 .DEFAULT_GOAL := help
@@ -34,7 +35,7 @@ serve: $(VENV)/.build-deps node_modules/.installed ## Preview at http://127.0.0.
 test: test-deps ## Run every test (installs what it needs on Debian)
 	$(BIN)/pytest -ra tests
 
-test-deps: $(VENV)/.test-deps node_modules/.installed ## Install the test tools (Debian packages, pip, npm)
+test-deps: $(VENV)/.test-deps node_modules/.installed examples/notes-api/node_modules/.installed ## Install the test tools (Debian packages, pip, npm)
 	@missing=""; for p in $(TEST_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
@@ -68,6 +69,17 @@ node_modules/.installed: package.json package-lock.json
 	command -v npm >/dev/null || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; }
 	npm ci --no-audit --no-fund $(NPM_CI_FLAGS)
+	touch $@
+
+# The runnable example's packages (examples/notes-api/package-lock.json). It needs Node 20.11+
+# (import.meta.dirname, node-redis); Debian 12's own nodejs is 18, so an older node is replaced
+# by Node 20 from the npm registry (the `node` package installs the official binary).
+EXAMPLE_NODE ?= 20.20.2
+NODE_20_11 := node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 11) ? 0 : 1)'
+examples/notes-api/node_modules/.installed: examples/notes-api/package.json examples/notes-api/package-lock.json | node_modules/.installed
+	$(NODE_20_11) || npm install --global --no-audit --no-fund node@$(EXAMPLE_NODE)
+	$(NODE_20_11) || { echo "examples/notes-api needs Node 20.11+, found $$(node --version)" >&2; exit 1; }
+	cd examples/notes-api && npm ci --no-audit --no-fund
 	touch $@
 
 $(VENV)/.build-deps: requirements.txt | $(VENV)/bin/python

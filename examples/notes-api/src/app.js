@@ -1,0 +1,132 @@
+// Express app: routes aur middleware. server.js ise start karta hai, tests seedha bhi.
+// --8<-- [start:esm-import]
+import { createHash, timingSafeEqual } from "node:crypto";
+import express from "express";
+import cors from "cors";
+import cookieParser from "cookie-parser";
+import {
+  newRefreshToken,
+  parseRefreshToken,
+  signAccessToken,
+  verifyAccessToken,
+} from "./tokens.js"; // apni file: ES modules me ".js" extension likhna zaroori hai
+// --8<-- [end:esm-import]
+
+const REALM = "notes-api";
+
+// --8<-- [start:cookie]
+// Refresh token sirf is cookie me: HttpOnly (JavaScript padh nahi sakti), Secure (sirf
+// HTTPS; browser localhost pe http bhi maan leta hai), SameSite=Strict (doosri site se
+// aayi request me cookie nahi jaati), Path=/auth (sirf /auth/... routes pe jaati hai).
+const REFRESH_COOKIE = "refreshToken";
+const cookieOptions = { httpOnly: true, secure: true, sameSite: "strict", path: "/auth" };
+// --8<-- [end:cookie]
+
+// Password compare: timingSafeEqual (hash karke, taaki length bhi barabar ho), taaki jawab
+// ke time se andaza na lage ki kitne letters sahi the.
+const sha256 = (text) => createHash("sha256").update(text).digest();
+const same = (a, b) => timingSafeEqual(sha256(a), sha256(b));
+
+export function createApp({ config, store }) {
+  const app = express();
+  app.disable("x-powered-by"); // "Express" ka naam header me batane ki zarurat nahi
+
+  // --8<-- [start:cors]
+  // Allow-list: sirf CORS_ORIGIN wale origin(s) ko Access-Control-Allow-Origin milta hai.
+  // Array dene pe cors package request ka Origin list me dhoondhta hai; na mile to ye
+  // header bhejta hi nahi, aur browser jawab block kar deta hai.
+  app.use(
+    cors({
+      origin: config.corsOrigins, // jaise ["http://localhost:5173"]
+      credentials: true, // cookie (refresh token) wali requests allowed
+      methods: ["GET", "POST"],
+      allowedHeaders: ["Authorization", "Content-Type"],
+      maxAge: 600, // browser preflight ka jawab 10 minute yaad rakhe
+    }),
+  );
+  // --8<-- [end:cors]
+  app.use(express.json({ limit: "10kb" }));
+  app.use(cookieParser());
+
+  // Naya access token JSON me, naya refresh token cookie me. no-store: koi cache na rakhe.
+  async function sendTokens(res, username, refresh) {
+    const accessToken = await signAccessToken(username, config.jwtSecret, config.accessTokenTtl);
+    res.set("Cache-Control", "no-store");
+    res.cookie(REFRESH_COOKIE, refresh.token, {
+      ...cookieOptions,
+      maxAge: config.refreshTokenTtl * 1000, // Express ko milliseconds chahiye
+    });
+    res.json({ accessToken });
+  }
+
+  function refuse(res, message) {
+    res.clearCookie(REFRESH_COOKIE, cookieOptions);
+    res.status(401).json({ error: message });
+  }
+
+  app.post("/auth/login", async (req, res) => {
+    const { username, password } = req.body ?? {};
+    const strings = typeof username === "string" && typeof password === "string";
+    // "&" (na ki "&&"): dono compare hamesha chalein, time se kuch pata na chale.
+    if (!strings || !(same(username, config.demoUser) & same(password, config.demoPassword))) {
+      return res.status(401).json({ error: "Galat username ya password" });
+    }
+    const refresh = newRefreshToken(); // nayi family = naya session
+    await store.create(refresh.family, username, refresh.hash, config.refreshTokenTtl);
+    await sendTokens(res, username, refresh);
+  });
+
+  // --8<-- [start:refresh]
+  // Purana refresh token do, naya pair lo (rotation). Purana token ab kabhi nahi chalega;
+  // koi use dobara bheje (chor ya hacker), to poori family (session) revoke.
+  app.post("/auth/refresh", async (req, res) => {
+    const old = parseRefreshToken(req.cookies[REFRESH_COOKIE]);
+    if (!old) return refuse(res, "Refresh token nahi mila");
+    const next = newRefreshToken(old.family); // same session, naya random token
+    const result = await store.rotate(old.family, old.hash, next.hash, config.refreshTokenTtl);
+    if (result.status === "reused") console.warn("Purana refresh token dobara aaya: session revoked");
+    if (result.status !== "ok") return refuse(res, "Refresh token galat, purana ya expired hai");
+    await sendTokens(res, result.username, next);
+  });
+  // --8<-- [end:refresh]
+
+  app.post("/auth/logout", async (req, res) => {
+    const old = parseRefreshToken(req.cookies[REFRESH_COOKIE]);
+    if (old) await store.revoke(old.family); // is session ka koi token ab refresh nahi karega
+    res.clearCookie(REFRESH_COOKIE, cookieOptions).status(204).end();
+  });
+
+  // --8<-- [start:auth]
+  // Protected routes se pehle: "Authorization: Bearer <accessToken>" check (RFC 6750).
+  // 401 ke saath WWW-Authenticate header batata hai ki kaunsa token chahiye.
+  async function requireAuth(req, res, next) {
+    const token = /^Bearer +(\S+)$/i.exec(req.get("Authorization") ?? "")?.[1];
+    if (!token) {
+      res.set("WWW-Authenticate", `Bearer realm="${REALM}"`);
+      return res.status(401).json({ error: "Access token chahiye" });
+    }
+    try {
+      req.user = await verifyAccessToken(token, config.jwtSecret);
+    } catch {
+      res.set("WWW-Authenticate", `Bearer realm="${REALM}", error="invalid_token"`);
+      return res.status(401).json({ error: "Access token galat ya expired hai" });
+    }
+    next();
+  }
+  // --8<-- [end:auth]
+
+  app.get("/me", requireAuth, (req, res) => {
+    res.json({ user: { username: req.user.sub } });
+  });
+
+  app.use((req, res) => res.status(404).json({ error: "Not found" }));
+
+  // Galat JSON body (400), bahut bada body (413) wagairah; baaki sab 500.
+  app.use((err, req, res, next) => {
+    const status = err.status ?? 500;
+    if (status >= 500) console.error(err);
+    res.status(status).json({ error: status >= 500 ? "Server error" : err.message });
+  });
+
+  return app;
+}

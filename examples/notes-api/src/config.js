@@ -1,0 +1,48 @@
+// Saari settings environment variables se aati hain (12-factor style): code ek hi rahe,
+// har jagah (laptop, Docker, server) sirf env badle.
+
+const DEV_SECRET = "dev-only-secret-kabhi-production-me-mat-use-karna";
+const DEV_PASSWORD = "demo123";
+
+// "900" -> 900; khaali ho to default; galat value pe start hi mat karo.
+function seconds(env, name, fallback, min = 1) {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min) {
+    throw new Error(`${name} must be a whole number >= ${min}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+// Production me secret/password ke bina start nahi; dev me default + warning.
+function required(env, name, devDefault, warn) {
+  if (env[name]) return env[name];
+  if (env.NODE_ENV === "production") {
+    throw new Error(`${name} is required when NODE_ENV=production`);
+  }
+  warn(`Warning: ${name} set nahi hai, dev default use ho raha hai (production me ye nahi chalega).`);
+  return devDefault;
+}
+
+export function loadConfig(env = process.env, warn = console.warn) {
+  const jwtSecret = required(env, "JWT_SECRET", DEV_SECRET, warn);
+  if (env.NODE_ENV === "production" && jwtSecret.length < 32) {
+    throw new Error("JWT_SECRET must be at least 32 characters (try: openssl rand -base64 32)");
+  }
+  const corsOrigins = (env.CORS_ORIGIN || "http://localhost:5173")
+    .split(",").map((origin) => origin.trim()).filter(Boolean);
+  if (corsOrigins.includes("*")) {
+    throw new Error("CORS_ORIGIN must list origins: '*' cannot be used with cookies (credentials)");
+  }
+  return {
+    port: seconds(env, "PORT", 3000, 0), // port hai, seconds nahi: same check (whole number)
+    host: env.HOST || undefined, // khaali = saare interfaces (Docker ke andar yahi chahiye)
+    jwtSecret: new TextEncoder().encode(jwtSecret), // jose ko bytes chahiye
+    accessTokenTtl: seconds(env, "ACCESS_TOKEN_TTL", 15 * 60),
+    refreshTokenTtl: seconds(env, "REFRESH_TOKEN_TTL", 7 * 24 * 60 * 60),
+    corsOrigins,
+    demoUser: env.DEMO_USER || "demo",
+    demoPassword: required(env, "DEMO_PASSWORD", DEV_PASSWORD, warn),
+    redisUrl: env.REDIS_URL || undefined,
+  };
+}

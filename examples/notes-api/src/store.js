@@ -1,0 +1,93 @@
+// Refresh token sessions kahan rahein: REDIS_URL ho to Redis me (app restart ke baad bhi
+// bache rehte hain, kai app instances share kar sakte hain), warna process ki memory me.
+//
+// Dono stores ka ek hi interface hai, to app.js ko farak nahi padta:
+//   create(family, username, hash, ttl)  naya session (login)
+//   rotate(family, oldHash, newHash, ttl) -> { status: "ok" | "reused" | "unknown", username }
+//   revoke(family)                       session khatam (logout)
+import { createClient } from "redis";
+
+export function createMemoryStore(now = Date.now) {
+  const sessions = new Map(); // family -> { username, hash, expiresAt }
+  const alive = (family) => {
+    const session = sessions.get(family);
+    if (session && session.expiresAt > now()) return session;
+    sessions.delete(family);
+    return undefined;
+  };
+  return {
+    async create(family, username, hash, ttl) {
+      for (const key of sessions.keys()) alive(key); // purane expired sessions saaf
+      sessions.set(family, { username, hash, expiresAt: now() + ttl * 1000 });
+    },
+    async rotate(family, oldHash, newHash, ttl) {
+      const session = alive(family);
+      if (!session) return { status: "unknown" };
+      if (session.hash !== oldHash) {
+        sessions.delete(family); // purana token dobara aaya: poora session band
+        return { status: "reused" };
+      }
+      Object.assign(session, { hash: newHash, expiresAt: now() + ttl * 1000 });
+      return { status: "ok", username: session.username };
+    },
+    async revoke(family) {
+      sessions.delete(family);
+    },
+    async close() {},
+  };
+}
+
+// --8<-- [start:redis-client]
+// REDIS_URL jaise "redis://localhost:6379" se connect karo.
+export async function connectRedis(url) {
+  // disableOfflineQueue: Redis band ho to command turant fail (500), request latki na rahe.
+  const client = createClient({ url, disableOfflineQueue: true });
+  // "error" listener zaroori hai: bina iske Redis ka ek error poora process crash kar deta hai.
+  // Connection tootne pe client khud reconnect karta hai.
+  client.on("error", (err) => console.error("Redis error:", err.message));
+  await client.connect();
+  return client;
+}
+// --8<-- [end:redis-client]
+
+// --8<-- [start:rotate]
+// Check aur badlav ek hi step me (Lua script Redis ke andar atomically chalti hai):
+// do requests ek hi purane token se ek saath aayein to bhi sirf ek jeetegi.
+const ROTATE = `
+local current = redis.call('HGET', KEYS[1], 'hash')
+if not current then return {'unknown'} end
+if current ~= ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return {'reused'}
+end
+redis.call('HSET', KEYS[1], 'hash', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return {'ok', redis.call('HGET', KEYS[1], 'username')}`;
+// --8<-- [end:rotate]
+
+export function createRedisStore(client) {
+  const key = (family) => `refresh:${family}`; // ek session = ek Redis hash, TTL ke saath
+  return {
+    async create(family, username, hash, ttl) {
+      // MULTI: dono commands ek saath; TTL ke bina key kabhi na bache.
+      await client.multi().hSet(key(family), { username, hash }).expire(key(family), ttl).exec();
+    },
+    async rotate(family, oldHash, newHash, ttl) {
+      const [status, username] = await client.eval(ROTATE, {
+        keys: [key(family)],
+        arguments: [oldHash, newHash, String(ttl)],
+      });
+      return { status, username };
+    },
+    async revoke(family) {
+      await client.del(key(family));
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}
+
+export async function createStore(redisUrl) {
+  return redisUrl ? createRedisStore(await connectRedis(redisUrl)) : createMemoryStore();
+}

@@ -1,0 +1,77 @@
+// The whole flow in-process (memory store); tests/test_example.py runs the real server.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { createApp } from "../src/app.js";
+import { loadConfig } from "../src/config.js";
+import { createMemoryStore } from "../src/store.js";
+
+let server;
+let base;
+before(async () => {
+  const config = loadConfig({ DEMO_USER: "asha", DEMO_PASSWORD: "s3cret" }, () => {});
+  server = createApp({ config, store: createMemoryStore() }).listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  base = `http://127.0.0.1:${server.address().port}`;
+});
+after(() => server.close());
+
+const post = (path, { body, cookie } = {}) =>
+  fetch(base + path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...(cookie && { Cookie: cookie }) },
+    body: body && JSON.stringify(body),
+  });
+const refreshCookie = (res) => res.headers.getSetCookie()[0].split(";")[0];
+const login = () => post("/auth/login", { body: { username: "asha", password: "s3cret" } });
+
+test("login: 401 on a wrong password, JSON body or not", async () => {
+  assert.equal((await post("/auth/login", { body: { username: "asha", password: "no" } })).status, 401);
+  assert.equal((await post("/auth/login", { body: { username: "asha" } })).status, 401);
+  assert.equal((await post("/auth/login", { body: ["asha", "s3cret"] })).status, 401);
+});
+
+test("login sets the refresh cookie HttpOnly, Secure, SameSite=Strict, Path=/auth", async () => {
+  const res = await login();
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("cache-control"), "no-store");
+  const attributes = res.headers.getSetCookie()[0].split(/; */).map((a) => a.toLowerCase());
+  for (const attribute of ["httponly", "secure", "samesite=strict", "path=/auth"]) {
+    assert.ok(attributes.includes(attribute), `${attribute} in ${attributes}`);
+  }
+});
+
+test("/me needs a valid Bearer token", async () => {
+  const { accessToken } = await (await login()).json();
+  const me = await fetch(`${base}/me`, { headers: { Authorization: `Bearer ${accessToken}` } });
+  assert.deepEqual(await me.json(), { user: { username: "asha" } });
+  const missing = await fetch(`${base}/me`);
+  assert.equal(missing.status, 401);
+  assert.equal(missing.headers.get("www-authenticate"), 'Bearer realm="notes-api"');
+  const bad = await fetch(`${base}/me`, { headers: { Authorization: `Bearer ${accessToken}x` } });
+  assert.equal(bad.status, 401);
+  assert.match(bad.headers.get("www-authenticate"), /error="invalid_token"/);
+});
+
+test("refresh rotates; a replayed old token revokes the session; logout ends it", async () => {
+  const first = refreshCookie(await login());
+  const refreshed = await post("/auth/refresh", { cookie: first });
+  assert.equal(refreshed.status, 200);
+  const second = refreshCookie(refreshed);
+  assert.notEqual(second, first);
+  assert.equal((await post("/auth/refresh", { cookie: first })).status, 401); // replay
+  assert.equal((await post("/auth/refresh", { cookie: second })).status, 401); // family revoked
+
+  const third = refreshCookie(await login());
+  assert.equal((await post("/auth/logout", { cookie: third })).status, 204);
+  assert.equal((await post("/auth/refresh", { cookie: third })).status, 401);
+});
+
+test("malformed JSON is a 400, unknown routes a 404", async () => {
+  const res = await fetch(`${base}/auth/login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: "{not json",
+  });
+  assert.equal(res.status, 400);
+  assert.equal((await fetch(`${base}/nope`)).status, 404);
+});
