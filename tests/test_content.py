@@ -1,13 +1,17 @@
-"""The notes as pages: every page and title, nothing from the raw notes lost, no mojibake,
-correct code-fence languages (and every code example checked), meta descriptions, tags,
+"""The notes as pages: every page and title, nothing from the raw notes lost, every change
+marked (one admonition convention, no unmarked editor prose), no mojibake, correct
+code-fence languages (kept in the built HTML; every code example checked, every shell block
+as the site shows it), the revision page and the review log, meta descriptions, tags,
 tooltips, and no third-party URL in any built page."""
 
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shutil
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import ftfy
@@ -15,7 +19,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from harness.pages import PAGES
+from harness.pages import PAGES, TAGS_MARKER, mkdocs_config
 from harness.paths import DOCS, ROOT
 from hooks.checks import FRONT_MATTER, find_mojibake  # the build's own check
 
@@ -102,9 +106,15 @@ def test_page_exists_with_its_title(site, path):
     assert name in nav_names
 
 
+# Markdown files in docs/ that are not pages: mkdocs.yml's exclude_docs (the review log).
+EXCLUDED = {line.strip() for line in mkdocs_config()["exclude_docs"].splitlines()
+            if line.strip().endswith(".md")}
+
+
 def test_every_markdown_page_is_a_known_page():
-    sources = {p.relative_to(DOCS).as_posix() for p in DOCS.glob("*.md")}
+    sources = {p.relative_to(DOCS).as_posix() for p in DOCS.glob("*.md")} - EXCLUDED
     assert sources == {source for source, *_ in PAGES.values()}
+    assert EXCLUDED == {"REVIEW.md"}
 
 
 def test_404_page_is_built(site):
@@ -136,6 +146,286 @@ def test_coverage_check_can_fail(site):
     text = page_text(page_html(site, "docker/"))
     assert normalise("RUN npm install --production") in text
     assert normalise("RUN npm install --save-everything") not in text
+
+
+# --- every change marked ----------------------------------------------------------
+# The one convention (README, "Add a note"; docs/REVIEW.md): an admonition is either
+#   !!! warning "Correction: <what>"       the author's line above it is wrong or outdated
+#   !!! note "<title> (editor ne joda)"    anything the editor added
+# and every other line of a note page is the author's own (or plain formatting).
+
+ADMONITION = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>!!!|\?\?\?\+?)(?P<rest>.*)$")
+ALLOWED_TITLE = {
+    "warning": re.compile(r"Correction: \S.*"),
+    "note": re.compile(r"\S.* \(editor ne joda\)"),
+}
+# Headings the pages show differently from the raw notes, each explained by a Correction
+# box on the page (the coverage test proves the raw heading's text is still there).
+RENAMED_HEADINGS = {
+    "jwt/": {"# JWT (JSON Web Token)": "## JWT (JavaScript Web Token)"},
+}
+
+
+def fenced_lines(text: str) -> set[int]:
+    """0-based numbers of the lines inside fenced code blocks (markers included)."""
+    inside = set()
+    for match in FENCE.finditer(text):
+        first = text.count("\n", 0, match.start())
+        inside.update(range(first, first + match.group(0).count("\n") + 1))
+    return inside
+
+
+def admonition_problems(text: str, name: str) -> list[str]:
+    """file:line: why, for every admonition outside the convention."""
+    problems = []
+    fenced = fenced_lines(text)
+    for number, line in enumerate(text.splitlines()):
+        match = ADMONITION.match(line)
+        if not match or number in fenced:
+            continue
+        where = f"{name}:{number + 1}"
+        if match.group("marker") != "!!!":
+            problems.append(f"{where}: collapsible '???' box (a correction must not hide): {line.strip()}")
+            continue
+        head = re.fullmatch(r' ([a-z]+) "(.*)"[ \t]*', match.group("rest"))
+        if not head:
+            problems.append(f"{where}: an admonition needs one kind and a quoted title: {line.strip()}")
+        elif head.group(1) not in ALLOWED_TITLE:
+            problems.append(f"{where}: kind {head.group(1)!r} is not 'warning' (correction) or 'note' (addition)")
+        elif not ALLOWED_TITLE[head.group(1)].fullmatch(head.group(2)):
+            rule = 'warning "Correction: ..."' if head.group(1) == "warning" else 'note "... (editor ne joda)"'
+            problems.append(f"{where}: title {head.group(2)!r} does not follow {rule}")
+    return problems
+
+
+def test_admonitions_follow_the_convention():
+    sources = sorted(DOCS.rglob("*.md"))
+    problems = [p for md in sources
+                for p in admonition_problems(md.read_text(encoding="utf-8"), f"docs/{md.relative_to(DOCS)}")]
+    assert not problems, "\n".join(problems)
+    texts = "\n".join(md.read_text(encoding="utf-8") for md in sources)
+    assert len(re.findall(r'^\s*!!! warning "Correction: ', texts, re.M)) >= 15
+
+
+@pytest.mark.parametrize("box, wrong", [
+    ('!!! note "Aage padhein (editor ne joda)"', False),
+    ('    !!! warning "Correction: PATCH is partial"', False),
+    ('!!! tip "Yaad rakhne ka tareeka (editor ne joda)"', True),   # kind outside the convention
+    ('!!! note "Dhyan rakho"', True),                               # an addition not marked as one
+    ('!!! warning "Minor update"', True),                           # a correction not named one
+    ("!!! note", True),                                             # no title
+    ('??? note "Preflight (editor ne joda)"', True),                # collapsed
+    ('```markdown\n!!! tip "shown as an example"\n```', False),     # inside a code block
+])
+def test_admonition_check_can_fail(box, wrong):
+    problems = admonition_problems(f"# Page\n\n{box}\n\n    body\n", "docs/x.md")
+    assert bool(problems) is wrong, problems
+    if wrong:
+        assert problems[0].startswith("docs/x.md:3: ")
+
+
+def unmarked_lines(text: str, author_lines: list[str], renamed: dict | None = None) -> list[tuple[int, str]]:
+    """(line number, line) of every line of a note page that is neither the author's (a raw
+    line of its section, Markdown aside) nor inside a marked box. Dropped first: front
+    matter, blank lines, fence markers, abbreviation and snippet lines, and each admonition
+    with its indented body."""
+    allowed = {normalise(line) for line in author_lines}
+    renamed = renamed or {}
+    lines = text.splitlines()
+    match = FRONT_MATTER.match(text)
+    start = text.count("\n", 0, match.end()) if match else 0
+    box_indent = None
+    found = []
+    for number in range(start, len(lines)):
+        line = lines[number]
+        indent = len(line) - len(line.lstrip())
+        if box_indent is not None:
+            if not line.strip() or indent > box_indent:
+                continue  # the box's body
+            box_indent = None
+        if not line.strip() or line.strip().startswith("```") or line.startswith(("*[", "--8<--")):
+            continue
+        if ADMONITION.match(line):
+            box_indent = indent
+            continue
+        if line.strip() in renamed:
+            continue
+        bare = re.sub(r"<(https?://[^>\s]+)>", r"\1", line)  # an autolink shows the raw URL
+        if normalise(bare) not in allowed:
+            found.append((number + 1, line))
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(set(SECTIONS.values())))
+def test_no_unmarked_editor_prose_on_note_pages(path):
+    source = PAGES[path][0]
+    found = unmarked_lines((DOCS / source).read_text(encoding="utf-8"), raw_lines_by_page()[path],
+                           RENAMED_HEADINGS.get(path))
+    assert not found, f"lines on docs/{source} that are not the author's and not in a marked box " \
+                      "(put them in a note/warning box):\n" + "\n".join(f"docs/{source}:{n}: {line}" for n, line in found)
+
+
+@pytest.mark.parametrize("injected, caught", [
+    ("Ye line editor ne bina box ke jodi hai.", True),
+    ("    Box ke andar wali line chalti hai.", False),   # indented: in the body of the box above
+    ("- **Read:** `GET`", False),                         # the author's own line
+    ("## Docker commands", True),                         # an editor heading outside a box
+])
+def test_unmarked_prose_check_can_fail(injected, caught):
+    text = (DOCS / "http-methods.md").read_text(encoding="utf-8")
+    assert not unmarked_lines(text, raw_lines_by_page()["http-methods/"])
+    anchor = '!!! note "CRUD aur HTTP verbs (editor ne joda)"'  # right after the PATCH correction
+    assert anchor in text
+    text = text.replace(anchor, f"{injected}\n\n{anchor}")
+    found = unmarked_lines(text, raw_lines_by_page()["http-methods/"])
+    assert bool(found) is caught, found
+    if caught:
+        assert found[0][1] == injected
+
+
+def box_bodies(text: str) -> list[tuple[str, str, str]]:
+    """(kind, title, body) of every admonition, body dedented."""
+    boxes = []
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        match = ADMONITION.match(line)
+        head = match and re.fullmatch(r' ([a-z]+) "(.*)"[ \t]*', match.group("rest"))
+        if not head:
+            continue
+        indent = len(match.group("indent"))
+        body = []
+        for following in lines[number + 1:]:
+            if following.strip() and len(following) - len(following.lstrip()) <= indent:
+                break
+            body.append(following)
+        boxes.append((head.group(1), head.group(2), "\n".join(body)))
+    return boxes
+
+
+def test_editor_text_writes_nahi():
+    # The author writes "nhi"; the editor's text (every box, and the pages that are all
+    # editor's) writes "nahi".
+    editor_text = [body for md in DOCS.glob("*.md") for _, _, body in box_bodies(md.read_text(encoding="utf-8"))]
+    editor_text += [(DOCS / source).read_text(encoding="utf-8")
+                    for path, (source, *_) in PAGES.items() if path not in SECTIONS.values()]
+    assert not [t for t in editor_text if re.search(r"\bnhi\b", t)]
+
+
+# Where "Aage padhein" may send a reader: primary references only.
+PRIMARY = ("developer.mozilla.org", "www.rfc-editor.org", "cheatsheetseries.owasp.org", "docs.docker.com",
+           "hub.docker.com", "nodejs.org", "redis.io", "fetch.spec.whatwg.org", "expressjs.com")
+
+
+@pytest.mark.parametrize("path", sorted(set(SECTIONS.values())))
+def test_each_note_ends_with_further_reading(path):
+    text = (DOCS / PAGES[path][0]).read_text(encoding="utf-8")
+    kind, title, body = box_bodies(text)[-1]
+    assert (kind, title) == ("note", "Aage padhein (editor ne joda)")
+    assert text.rstrip().endswith(body.rstrip()), "the further-reading box must end the page"
+    links = re.findall(r"<(https://[^>\s]+)>", body)
+    assert 2 <= len(links) <= 4, links
+    assert all(re.match(rf"https://({'|'.join(map(re.escape, PRIMARY))})/", url) for url in links), links
+
+
+# --- the review log ------------------------------------------------------------------
+
+REVIEW = DOCS / "REVIEW.md"
+VERDICTS = {"ok", "corrected", "added", "fixed"}
+
+
+def review_rows() -> dict[str, list[dict]]:
+    """The review log's tables: page path -> rows (statement, verdict, box, reference)."""
+    rows: dict[str, list[dict]] = {}
+    current = None
+    for line in REVIEW.read_text(encoding="utf-8").splitlines():
+        if heading := re.match(r"^## `/(.*)` ", line):
+            current = heading.group(1)
+            rows[current] = []
+        elif current is not None and line.startswith("| ") and not re.match(r"^\| (#|---)", line):
+            cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+            assert len(cells) == 5, f"REVIEW.md row with {len(cells)} cells: {line}"
+            rows[current].append(dict(zip(("n", "statement", "verdict", "box", "reference"), cells)))
+    return rows
+
+
+def test_review_log_covers_every_page():
+    rows = review_rows()
+    pages = {path for path in PAGES if TAGS_MARKER not in (DOCS / PAGES[path][0]).read_text(encoding="utf-8")}
+    assert set(rows) == pages
+    for path, page_rows in rows.items():
+        assert page_rows, f"/{path}: nothing reviewed"
+        for row in page_rows:
+            assert row["verdict"] in VERDICTS, row
+            reference = row["reference"]
+            local = ROOT / reference.split()[0]  # a project statement: the file that proves it
+            assert re.search(r"https://\S+", reference) or (row["verdict"] != "corrected" and local.is_file()), \
+                f"/{path}: no reference URL: {row}"
+    assert sum(row["verdict"] == "corrected" for page_rows in rows.values() for row in page_rows) >= 15
+
+
+def test_review_log_and_pages_agree_on_corrections():
+    """Every correction the log records is on its page as a marked box, and every
+    Correction box on a page is in the log."""
+    for path, page_rows in review_rows().items():
+        text = (DOCS / PAGES[path][0]).read_text(encoding="utf-8")
+        on_page = {title for kind, title, _ in box_bodies(text) if kind == "warning"}
+        logged = {row["box"] for row in page_rows if row["verdict"] == "corrected"}
+        assert logged == on_page, f"/{path}: log {sorted(logged - on_page)}, page {sorted(on_page - logged)}"
+
+
+# --- the revision page -------------------------------------------------------------
+
+REVISION = "revision/"
+
+
+def note_paths() -> set[str]:
+    """Every page but the home page, the tags index and the revision page itself."""
+    return {path for path in PAGES if path and path != REVISION
+            and TAGS_MARKER not in (DOCS / PAGES[path][0]).read_text(encoding="utf-8")}
+
+
+def resolve(site: Path, base: str, href: str) -> tuple[str, str]:
+    """A relative link on /base -> (page path below the site, fragment)."""
+    target, _, fragment = href.partition("#")
+    path = posixpath.normpath(posixpath.join("/" + base, target)).strip("/")
+    return (path + "/" if path else ""), fragment
+
+
+def test_revision_page_is_in_the_nav(site):
+    assert REVISION in PAGES
+    nav = {a["href"] for a in page_html(site, "").select(".md-nav--primary a.md-nav__link[href]")}
+    assert any(href.rstrip("/").endswith("revision") for href in nav), nav
+
+
+def test_revision_page_links_every_note_and_every_line_links(site):
+    article = page_html(site, REVISION).select_one("article")
+    targets = {resolve(site, REVISION, a["href"])[0] for a in article.select("a[href]")
+               if not re.match(r"[a-z]+:", a["href"]) and not a["href"].startswith("#")}
+    assert note_paths() <= targets, f"notes the revision page does not link: {note_paths() - targets}"
+    lines = article.select("li") + article.select("tbody tr")
+    assert len(lines) >= 40
+    unlinked = [line.get_text(" ", strip=True) for line in lines
+                if not any(resolve(site, REVISION, a["href"])[0] in note_paths()
+                           for a in line.select("a[href]") if not re.match(r"[a-z]+:", a["href"]))]
+    assert not unlinked, "revision lines that link no note:\n" + "\n".join(unlinked)
+    for heading in [h.get_text(" ", strip=True) for h in article.select("h2")]:
+        assert heading, "every topic is its own section"
+
+
+def test_every_revision_link_resolves(site):
+    article = page_html(site, REVISION).select_one("article")
+    broken = []
+    for a in article.select("a[href]"):
+        if re.match(r"[a-z]+:", a["href"]) or "headerlink" in a.get("class", []):
+            continue
+        path, fragment = resolve(site, REVISION, a["href"])
+        page = site / path / "index.html"
+        if not page.exists():
+            broken.append(f"{a['href']}: no page /{path}")
+        elif fragment and page_html(site, path).find(id=fragment) is None:
+            broken.append(f"{a['href']}: no id {fragment!r} on /{path}")
+    assert not broken, "\n".join(broken)
+    assert sum("#" in a["href"] for a in article.select("a[href]")) >= 30, "lines link the section, not just the page"
 
 
 # --- encoding -----------------------------------------------------------------------
@@ -170,7 +460,7 @@ LANGUAGES = {"dockerfile", "text", "bash", "console", "json", "javascript", "htt
 
 def code_blocks() -> list[tuple[str, str, str]]:
     blocks = []
-    for md in sorted(DOCS.glob("*.md")):
+    for md in sorted(DOCS / source for source, *_ in PAGES.values()):
         for match in FENCE.finditer(md.read_text(encoding="utf-8")):
             info = match.group("info").strip()
             lang = info.split()[0] if info else ""
@@ -188,13 +478,18 @@ def test_every_fence_has_a_known_language():
     assert not wrong
 
 
+PLACEHOLDER = re.compile(r"<[A-Za-z_]+>")
+
+
 def looks_like(body: str) -> str:
     """The language a block's content shows, from its first meaningful line."""
     first = next(line for line in body.splitlines() if line.strip() and not line.startswith("#"))
     if re.match(r"(FROM|RUN|COPY|WORKDIR|CMD|EXPOSE)\b", first):
         return "dockerfile"
-    if re.match(r"(docker|npm|node|redis-cli|curl)\b", first):
-        return "bash"
+    if re.match(r"[A-Z_]+=|(docker|npm|node|redis-cli|curl)\b", first):
+        # A command with a <placeholder> is a template to read, not to paste: bash would
+        # read the angle brackets as redirections. Such blocks are `text`.
+        return "text" if PLACEHOLDER.search(first) else "bash"
     if first.startswith("$ "):
         return "console"
     if re.match(r"(GET|POST|PUT|PATCH|DELETE) /|HTTP/1\.1", first):
@@ -231,12 +526,69 @@ def test_javascript_examples_are_valid_modules(tmp_path):
         assert result.returncode == 0, result.stderr
 
 
+def bash_syntax_error(script: str) -> str:
+    """bash -n's complaint about a script, or "" when it parses."""
+    result = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)
+    return "" if result.returncode == 0 else result.stderr.strip()
+
+
+def console_commands(text: str) -> str:
+    """The commands of a console transcript: the lines after a `$ ` prompt."""
+    return "\n".join(line[2:] for line in text.splitlines() if line.startswith("$ "))
+
+
 def test_shell_examples_are_valid_bash():
-    for body in blocks_of("bash"):
-        # <placeholders> are for the reader to fill in; as written they would be redirections.
-        script = re.sub(r"<([a-z_]+)>", r"\1", body)
-        result = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)
-        assert result.returncode == 0, (body, result.stderr)
+    # As written, with no leniency: a <placeholder> is a syntax error when pasted.
+    blocks = blocks_of("bash") + [console_commands(body) for body in blocks_of("console")]
+    assert len(blocks) >= 6
+    for body in blocks:
+        assert not bash_syntax_error(body), (body, bash_syntax_error(body))
+
+
+def shell_blocks_in_html(site: Path) -> list[tuple[str, str]]:
+    """(page, commands) of every bash and console block as the built site shows it."""
+    found = []
+    for path in PAGES:
+        for code in page_html(site, path).select("article pre > code"):
+            langs = language_classes(code)
+            if "language-bash" in langs:
+                found.append((path, code.get_text()))
+            elif "language-console" in langs:
+                found.append((path, console_commands(code.get_text())))
+    return found
+
+
+def test_every_shell_block_on_the_site_passes_bash_n(site):
+    blocks = shell_blocks_in_html(site)
+    assert len(blocks) >= 6, blocks
+    assert {path for path, _ in blocks} >= {"docker/", "redis/"}
+    broken = [(path, body, err) for path, body in blocks if (err := bash_syntax_error(body))]
+    assert not broken, "shell blocks that do not paste into bash:\n" + "\n".join(map(str, broken))
+
+
+def test_bash_n_check_can_fail():
+    # The author's template, pasted as is, is what the check exists to catch.
+    assert "syntax error" in bash_syntax_error("docker stop <container_id>\n")
+    assert not bash_syntax_error('CONTAINER_ID=$(docker ps -q)\ndocker stop "$CONTAINER_ID"\n')
+    assert console_commands("$ redis-cli\n127.0.0.1:6379> PING\nPONG") == "redis-cli"
+
+
+def language_classes(code) -> set[str]:
+    """language-* classes of a code block: on <code>, or on the block's wrapper (Pygments
+    puts pymdownx.highlight's pygments_lang_class there: div.language-bash.highlight)."""
+    classes = set(code.get("class", []))
+    wrapper = code.find_parent(class_="highlight")
+    if wrapper is not None:
+        classes |= set(wrapper.get("class", []))
+    return {c for c in classes if c.startswith("language-")}
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_code_block_keeps_its_language_in_the_html(site, path):
+    shown = [language_classes(code) for code in page_html(site, path).select("article pre > code")]
+    assert all(len(langs) == 1 for langs in shown), f"/{path}: code blocks without one language-* class: {shown}"
+    written = [lang for name, lang, _ in code_blocks() if name == PAGES[path][0]]
+    assert [langs.pop() for langs in shown] == [f"language-{lang}" for lang in written]
 
 
 def test_dockerfile_examples_pass_hadolint(tmp_path):
@@ -263,7 +615,7 @@ def test_meta_description_comes_from_front_matter(site, path):
     meta = front_matter(PAGES[path][0])
     tag = page_html(site, path).select_one('meta[name="description"]')
     assert tag and tag["content"] == meta["description"]
-    assert 50 <= len(meta["description"]) <= 200, "search engines show about 160 characters"
+    assert 50 <= len(meta["description"]) <= 160, "search engines show about 160 characters"
     assert meta["tags"]
 
 
@@ -277,6 +629,11 @@ def test_tags_page_lists_every_page_by_tag(site):
         assert tag in soup.get_text()
 
 
+def test_every_tag_groups_more_than_one_page():
+    count = Counter(tag for source, *_ in PAGES.values() for tag in front_matter(source)["tags"])
+    assert not [tag for tag, n in count.items() if n < 2], count
+
+
 GLOSSARY = dict(re.findall(r"^\*\[([^\]]+)\]:\s*(.+)$", (DOCS / "includes" / "glossary.md").read_text(), re.M))
 
 
@@ -286,11 +643,32 @@ def test_abbreviations_have_tooltips_on_every_page(site, path):
     article = soup.select_one("article")
     for element in article.select("code, pre, .md-tags"):
         element.decompose()  # abbr never touches code or the generated tag list: prose only
+    for link in article.select("a[href]"):
+        if link.get_text().startswith("http"):
+            link.decompose()  # nor a URL shown as its own text (…/Web/HTTP/…)
     text = article.get_text(" ")
     titles = {abbr.get_text(): abbr["title"] for abbr in article.select("abbr[title]")}
     used = [term for term in GLOSSARY if re.search(rf"\b{re.escape(term)}\b", text)]
     for term in used:
         assert titles.get(term) == GLOSSARY[term], f"{term} on /{path} has no tooltip"
+
+
+# Capitalised words that are names, not abbreviations: HTTP methods, reason phrases, the
+# redis-cli example's words, a paper size.
+NOT_ABBREVIATIONS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "OK",
+                     "PING", "PONG", "A4"}
+
+
+@pytest.mark.parametrize("path", [p for p in PAGES if p != "tags/"])
+def test_every_abbreviation_in_prose_is_in_the_glossary(site, path):
+    article = page_html(site, path).select_one("article")
+    for element in article.select("code, pre, .md-tags, a.headerlink"):
+        element.decompose()
+    for link in article.select("a[href]"):
+        if link.get_text().startswith("http"):
+            link.decompose()  # a URL shown as its own text
+    words = set(re.findall(r"\b[A-Z][A-Z0-9]+\b", article.get_text(" ")))
+    assert not words - NOT_ABBREVIATIONS - set(GLOSSARY), f"/{path}: add these to docs/includes/glossary.md"
 
 
 # --- no third-party requests ---------------------------------------------------------
@@ -330,3 +708,4 @@ def test_site_url_comes_from_the_environment(site, site_port):
     canonical = page_html(site, "jwt/").select_one('link[rel="canonical"]')["href"]
     assert canonical == f"http://127.0.0.1:{site_port}/jwt/"
     assert f"<loc>http://127.0.0.1:{site_port}/jwt/</loc>" in (site / "sitemap.xml").read_text()
+
