@@ -8,12 +8,18 @@ SITE_DIR ?= site
 BIN      := $(VENV)/bin
 # Quiet Material's end-of-life banner in every build log.
 export NO_MKDOCS_2_WARNING := 1
+# Puppeteer (for Mermaid's CLI) must not download a browser: the diagrams are drawn by
+# Debian's Chromium, and no browser download is reachable anyway.
+export PUPPETEER_SKIP_DOWNLOAD := 1
 
+# Debian packages the build needs: Chromium draws the diagrams (Mermaid's CLI drives it),
+# in Liberation Sans, which has Arial's metrics, so boxes fit their text in any browser.
+BUILD_APT := chromium fonts-liberation
 # Debian packages the tests drive for real: nginx with the brotli_static module, Chromium,
 # redis-server (the example backend's refresh-token store, tests/test_example.py).
 TEST_APT := nginx libnginx-mod-http-brotli-static chromium fonts-noto-color-emoji redis-server
 
-.PHONY: help site deps serve test test-deps screenshot bench audit clean lock
+.PHONY: help site deps serve test test-deps build-apt screenshot bench audit clean lock
 .DEFAULT_GOAL := help
 
 help: ## List the targets, one line each
@@ -21,26 +27,34 @@ help: ## List the targets, one line each
 
 # Built next to the target and swapped in only on success: a failed build (bad input)
 # leaves the previous site as it was, never a half-published one.
-site: $(VENV)/.build-deps node_modules/.installed ## Build the site into site/ (strict; the one build)
+site: $(VENV)/.build-deps node_modules/.installed build-apt ## Build the site into site/ (strict; the one build)
 	rm -rf "$(SITE_DIR).tmp"
 	$(BIN)/mkdocs build --strict --site-dir "$(SITE_DIR).tmp" || { rm -rf "$(SITE_DIR).tmp"; exit 1; }
 	rm -rf "$(SITE_DIR)" && mv "$(SITE_DIR).tmp" "$(SITE_DIR)"
 
 # The build's packages alone (the Dockerfile caches this step as its own layer).
-deps: $(VENV)/.build-deps node_modules/.installed ## Install the build's packages only
+deps: $(VENV)/.build-deps node_modules/.installed build-apt ## Install the build's packages only
 
-serve: $(VENV)/.build-deps node_modules/.installed ## Preview at http://127.0.0.1:8000 with live reload
+serve: $(VENV)/.build-deps node_modules/.installed build-apt ## Preview at http://127.0.0.1:8000 with live reload
 	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
 test: test-deps ## Run every test (installs what it needs on Debian)
 	$(BIN)/pytest -ra tests
 
-test-deps: $(VENV)/.test-deps node_modules/.installed examples/notes-api/node_modules/.installed ## Install the test tools (Debian packages, pip, npm)
-	@missing=""; for p in $(TEST_APT); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "Installing Debian packages:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+test-deps: $(VENV)/.test-deps node_modules/.installed examples/notes-api/node_modules/.installed build-apt ## Install the test tools (Debian packages, pip, npm)
+	@$(call apt_install,$(TEST_APT))
+
+build-apt:
+	@$(call apt_install,$(BUILD_APT))
+
+# Installs the Debian packages named that are missing (none: does nothing, needs no root).
+define apt_install
+missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+if [ -n "$$missing" ]; then \
+  echo "Installing Debian packages:$$missing"; \
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+fi
+endef
 
 # The README's screenshots, from the real site in Debian's Chromium.
 screenshot: test-deps ## Retake the README screenshots

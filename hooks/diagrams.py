@@ -1,0 +1,161 @@
+"""Diagrams drawn at build time: no diagram JavaScript reaches the browser.
+
+Guarantees:
+* every ```mermaid fence in a page becomes a <figure> of two SVG files, light and dark
+  (Material's `#only-light` / `#only-dark` images, loaded lazily so only the shown one is
+  fetched), rendered by Mermaid's own CLI library in Debian's Chromium
+  (hooks/render_diagrams.mjs) and served from assets/diagrams/ under a content-hash name;
+* its figcaption is the diagram's `accTitle:` and the images' alt text its `accDescr:`
+  (Mermaid's own accessibility lines, also written into the SVG): a diagram without both,
+  or one that does not render, fails the build with the file and line named;
+* rendered SVGs are cached by content hash in .cache/diagrams/ (outside site/): an unchanged
+  diagram is never rendered again, and `mkdocs serve` re-renders only a changed one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import posixpath
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+
+FENCE = re.compile(r"^(?P<indent>[ \t]*)```mermaid[ \t]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.M | re.S)
+ACC_TITLE = re.compile(r"^\s*accTitle\s*:\s*(.+?)\s*$", re.M)
+ACC_DESCR = re.compile(r"^\s*accDescr\s*:\s*(.+?)\s*$", re.M)
+THEMES = {"light": "default", "dark": "dark"}  # Material's scheme -> Mermaid's theme
+RENDERER = Path(__file__).with_name("render_diagrams.mjs")
+OUTPUT = "assets/diagrams"
+
+
+@dataclass(frozen=True)
+class Diagram:
+    digest: str
+    definition: str
+    title: str
+    description: str
+    width: int = 0
+    height: int = 0
+
+    def file(self, scheme: str) -> str:
+        return f"{self.digest}-{scheme}.svg"
+
+
+_diagrams: dict[str, Diagram] = {}  # by definition, for the pages of this build
+_cache: Path | None = None
+
+
+def dedent(body: str, indent: str) -> str:
+    return "\n".join(line[len(indent):] if line.startswith(indent) else line.lstrip() for line in body.splitlines())
+
+
+def renderer_version(root: Path) -> str:
+    """What the SVG depends on besides the definition: the CLI's version and our settings."""
+    package = root / "node_modules" / "@mermaid-js" / "mermaid-cli" / "package.json"
+    version = json.loads(package.read_text())["version"] if package.exists() else "missing"
+    return version + hashlib.sha256(RENDERER.read_bytes()).hexdigest()
+
+
+def svg_size(svg: str) -> tuple[int, int]:
+    match = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"', svg)
+    if not match:
+        raise PluginError("a rendered diagram has no viewBox")
+    return round(float(match.group(1))), round(float(match.group(2)))
+
+
+def render(jobs: list[dict], root: Path) -> dict[str, dict]:
+    if shutil.which("node") is None:
+        raise PluginError("node is not installed: `make site` installs it (Debian package nodejs)")
+    result = subprocess.run(["node", str(RENDERER)], input=json.dumps(jobs), capture_output=True, text=True,
+                            encoding="utf-8", cwd=root, timeout=300)
+    if result.returncode != 0:
+        raise PluginError(f"{RENDERER.name} failed (did `make site` install Chromium and `npm ci`?):\n"
+                          f"{result.stderr[-2000:]}")
+    return {item["id"]: item for item in json.loads(result.stdout)}
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    global _cache
+    _cache = Path(config.config_file_path).parent / ".cache" / "diagrams"
+    return config
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    """Find every diagram, render the ones not in the cache (one browser for all)."""
+    root = Path(config.config_file_path).parent
+    version = renderer_version(root)
+    found: dict[str, tuple[str, int, Diagram]] = {}
+    errors = []
+    for file in files.documentation_pages():
+        text = file.content_string
+        for match in FENCE.finditer(text):
+            line = text.count("\n", 0, match.start()) + 1
+            where = f"docs/{file.src_uri}:{line}"
+            definition = dedent(match.group("body"), match.group("indent")).strip() + "\n"
+            title, description = ACC_TITLE.search(definition), ACC_DESCR.search(definition)
+            if not title or not description:
+                errors.append(f"{where}: a diagram needs an `accTitle:` line (its caption) and an "
+                              "`accDescr:` line (its text for screen readers)")
+                continue
+            digest = hashlib.sha256((version + definition).encode()).hexdigest()[:16]
+            found[definition] = (where, line, Diagram(digest, definition, title.group(1), description.group(1)))
+    if errors:
+        raise PluginError("Diagram problems:\n" + "\n".join(errors))
+    _cache.mkdir(parents=True, exist_ok=True)
+    jobs = [{"id": f"{d.digest}-{scheme}", "definition": d.definition, "theme": theme}
+            for _, _, d in found.values() for scheme, theme in THEMES.items()
+            if not (_cache / d.file(scheme)).exists()]
+    if jobs:
+        rendered = render(jobs, root)
+        where_of = {d.digest: where for where, _, d in found.values()}
+        failed = [f"{where_of[job['id'].rsplit('-', 1)[0]]}: the diagram does not render:\n"
+                  f"    {rendered[job['id']].get('error', 'no output')}"
+                  for job in jobs if "svg" not in rendered.get(job["id"], {})]
+        if failed:
+            raise PluginError("Diagram problems:\n" + "\n".join(dict.fromkeys(failed)))
+        for job in jobs:
+            (_cache / f"{job['id']}.svg").write_text(rendered[job["id"]]["svg"], encoding="utf-8")
+    _diagrams.clear()
+    for definition, (_, _, d) in found.items():
+        width, height = svg_size((_cache / d.file("light")).read_text(encoding="utf-8"))
+        _diagrams[definition] = Diagram(d.digest, d.definition, d.title, d.description, width, height)
+    return files
+
+
+def figure(diagram: Diagram, page: Page) -> str:
+    # The folder the page is served from: "jwt/" for jwt.md, "" for the home page.
+    folder = page.url if page.url.endswith("/") else posixpath.dirname(page.url)
+    base = posixpath.relpath(OUTPUT, folder.rstrip("/") or ".")
+    alt = html.escape(diagram.description)
+    images = "".join(
+        f'<img src="{base}/{diagram.file(scheme)}#only-{scheme}" alt="{alt}" width="{diagram.width}" '
+        f'height="{diagram.height}" loading="lazy">'
+        for scheme in THEMES
+    )
+    return f'<figure class="diagram" tabindex="0">{images}<figcaption>{html.escape(diagram.title)}</figcaption></figure>'
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    def replace(match: re.Match) -> str:
+        definition = dedent(match.group("body"), match.group("indent")).strip() + "\n"
+        return match.group("indent") + figure(_diagrams[definition], page)
+
+    return FENCE.sub(replace, markdown)
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    target = Path(config.site_dir) / OUTPUT
+    if _diagrams:
+        target.mkdir(parents=True, exist_ok=True)
+    for diagram in _diagrams.values():
+        for scheme in THEMES:
+            shutil.copy2(_cache / diagram.file(scheme), target / diagram.file(scheme))

@@ -1,0 +1,43 @@
+// Renders Mermaid diagrams to SVG with Mermaid's own CLI library, in Debian's Chromium
+// (no browser download), for hooks/diagrams.py. One browser for the whole batch.
+// stdin: JSON [{id, definition, theme}]; stdout: JSON [{id, svg} | {id, error}].
+import { renderMermaid } from "@mermaid-js/mermaid-cli";
+import puppeteer from "puppeteer";
+
+const chunks = [];
+for await (const chunk of process.stdin) chunks.push(chunk);
+const jobs = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+
+const browser = await puppeteer.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  // Root in a build container needs --no-sandbox; the rest keeps Chromium off the network.
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--no-first-run", "--disable-sync"],
+});
+const results = [];
+try {
+  for (const { id, definition, theme } of jobs) {
+    try {
+      const { data } = await renderMermaid(browser, definition, "svg", {
+        backgroundColor: "transparent",
+        svgId: id,
+        mermaidConfig: {
+          theme,
+          // Arial's metrics (Liberation Sans here): boxes sized at build time fit the text
+          // wherever the SVG is shown. Plain SVG text: an <img> shows no HTML labels.
+          fontFamily: "Arial, 'Liberation Sans', Helvetica, sans-serif",
+          htmlLabels: false,
+          flowchart: { htmlLabels: false },
+          sequence: { useMaxWidth: false },
+        },
+      });
+      results.push({ id, svg: new TextDecoder().decode(data) });
+    } catch (error) {
+      results.push({ id, error: String(error.message || error).split("\n").slice(0, 4).join("\n") });
+    }
+  }
+} finally {
+  await browser.close();
+}
+process.stdout.write(JSON.stringify(results));
