@@ -12,11 +12,13 @@ ENV PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     NPM_CI_FLAGS=--omit=dev
 
-# make is the one build entrypoint. Not version-pinned: the base image tag pins Debian 12,
-# and a pinned Debian version disappears from the mirror at its next security update.
+# make is the one build entrypoint; Chromium draws the diagrams (Mermaid's CLI drives it) in
+# Liberation Sans. Build stage only: none of it reaches the served image. Not version-pinned:
+# the base image tag pins Debian 12, and a pinned Debian version disappears from the mirror
+# at its next security update.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends make python3 python3-venv \
+ && apt-get install -y --no-install-recommends make python3 python3-venv chromium fonts-liberation \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -28,6 +30,7 @@ RUN make deps
 # Then the sources (.dockerignore keeps the context to what the build reads).
 COPY mkdocs.yml ./
 COPY docs/ docs/
+COPY examples/ examples/
 COPY hooks/ hooks/
 COPY overrides/ overrides/
 COPY nginx/ nginx/
