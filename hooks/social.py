@@ -1,0 +1,177 @@
+"""Link previews: what a chat or social app shows for a shared link to a page.
+
+Guarantees, for every page (the 404 and 500 static templates have no page and no address
+worth sharing, so they get none):
+* Open Graph and Twitter card tags: og:type, og:site_name, og:title, og:description,
+  og:url (absolute, the page's canonical URL from site_url), og:image (absolute) with its
+  type, width, height and alt text, and twitter:card (Twitter reads the og: tags for the
+  rest). overrides/main.html writes them into <head>, HTML-escaped. The build fails
+  without site_url: a preview needs absolute addresses.
+* A preview image, assets/images/social/<page>.png, 1200x630, drawn at build time with
+  Pillow from the page's title and description in a locally installed font (DejaVu Sans,
+  Debian's fonts-dejavu-core, which the Makefile installs; Arial on macOS and Windows).
+  Nothing is downloaded; the build fails, naming what to install, if no font is found.
+* Drawn once per content: images are cached in .cache/social/ beside mkdocs.yml under a
+  hash of what they show and how (title, description, site name, fonts, this file), so an
+  unchanged page is copied, not redrawn.
+* Small: a 32-colour palette PNG; the build fails if one exceeds MAX_BYTES.
+* Page weight does not change: nothing in the page loads the image, only the tags name it.
+
+Not Material's social plugin: it renders offline only if its font cache is seeded by hand
+(an internal folder layout), otherwise it fetches the font from Google Fonts during the
+build; it needs CairoSVG and the system's libcairo; it writes its tag values unescaped
+and has no og:image:alt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import shutil
+from io import BytesIO
+from pathlib import Path
+from urllib.parse import urljoin
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page
+from PIL import Image, ImageDraw, ImageFont
+
+SIZE = (1200, 630)
+MAX_BYTES = 60_000
+IMAGES = "assets/images/social"
+# (regular, bold): the first pair installed is used.
+FONTS = [
+    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+    ("/usr/share/fonts/TTF/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf"),
+    ("/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf", "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans-Bold.ttf"),
+    ("/System/Library/Fonts/Supplemental/Arial.ttf", "/System/Library/Fonts/Supplemental/Arial Bold.ttf"),
+    ("C:/Windows/Fonts/arial.ttf", "C:/Windows/Fonts/arialbd.ttf"),
+]
+# The theme's indigo (the header and theme-color), white text.
+BACKGROUND = "#4051b5"
+BAND = "#303f9f"
+TEXT = "#ffffff"
+MUTED = "#d5d9f0"
+MARGIN = 80
+
+_fonts: tuple[Path, Path] | None = None
+_cache: Path | None = None
+
+
+def find_fonts() -> tuple[Path, Path]:
+    for regular, bold in FONTS:
+        if Path(regular).is_file() and Path(bold).is_file():
+            return Path(regular), Path(bold)
+    raise PluginError("hooks/social.py: no font for the link-preview images. Install DejaVu Sans "
+                      "(Debian: apt-get install fonts-dejavu-core; `make site` does it).")
+
+
+def wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int,
+         max_lines: int) -> list[str]:
+    """Words wrapped to `width` pixels; past `max_lines` the last line ends in an ellipsis."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and draw.textlength(lines[-1] + " " + word, font=font) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    if len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        while last and draw.textlength(last + " …", font=font) > width:
+            last = last.rsplit(" ", 1)[0] if " " in last else last[:-1]
+        lines = lines[: max_lines - 1] + [last + " …"]
+    return lines
+
+
+def draw_card(site_name: str, title: str, description: str, fonts: tuple[Path, Path]) -> Image.Image:
+    regular, bold = fonts
+    image = Image.new("RGB", SIZE, BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    width = SIZE[0] - 2 * MARGIN
+    draw.rectangle((0, SIZE[1] - 24, SIZE[0], SIZE[1]), fill=BAND)
+    draw.text((MARGIN, 64), site_name, font=ImageFont.truetype(str(bold), 40), fill=MUTED)
+    # The title as large as fits in two lines.
+    for size in (88, 76, 64, 56):
+        title_font = ImageFont.truetype(str(bold), size)
+        title_lines = wrap(draw, title, title_font, width, 2)
+        if all(draw.textlength(line, font=title_font) <= width for line in title_lines) and "…" not in title_lines[-1]:
+            break
+    y = 150
+    for line in title_lines:
+        draw.text((MARGIN, y), line, font=title_font, fill=TEXT)
+        y += int(size * 1.2)
+    body = ImageFont.truetype(str(regular), 36)
+    y += 28
+    for line in wrap(draw, description, body, width, max(1, (SIZE[1] - 60 - y) // 50)):
+        draw.text((MARGIN, y), line, font=body, fill=MUTED)
+        y += 50
+    return image
+
+
+def png(image: Image.Image) -> bytes:
+    out = BytesIO()
+    image.quantize(colors=32).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def card_key(*parts: str, fonts: tuple[Path, Path]) -> str:
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for font in fonts:
+        digest.update(hashlib.sha256(font.read_bytes()).digest())
+    digest.update(json.dumps(parts).encode("utf-8"))
+    return digest.hexdigest()[:32]
+
+
+def card(site_name: str, title: str, description: str) -> Path:
+    """The cached image for this content, drawn if it is not cached yet."""
+    cached = _cache / f"{card_key(site_name, title, description, fonts=_fonts)}.png"
+    if not cached.is_file():
+        data = png(draw_card(site_name, title, description, _fonts))
+        tmp = cached.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(cached)
+    return cached
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    global _fonts, _cache
+    if not config.site_url:
+        raise PluginError("hooks/social.py: link previews need site_url (absolute og:url and og:image)")
+    _fonts = find_fonts()
+    _cache = Path(config.config_file_path).parent / ".cache" / "social"
+    _cache.mkdir(parents=True, exist_ok=True)
+    return config
+
+
+def on_page_context(context: dict, page: Page, config: MkDocsConfig, nav: Navigation) -> dict:
+    site_name = config.site_name
+    title = site_name if page.is_homepage else page.title
+    description = " ".join(str(page.meta.get("description") or config.site_description or "").split())
+    name = posixpath.splitext(page.file.src_uri)[0] + ".png"
+    image = card(site_name, title, description)
+    size = image.stat().st_size
+    if size > MAX_BYTES:
+        raise PluginError(f"hooks/social.py: the preview image of docs/{page.file.src_uri} has {size} bytes, "
+                          f"more than {MAX_BYTES}")
+    target = Path(config.site_dir) / IMAGES / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(image, target)
+    context["link_preview"] = [
+        ("property", "og:type", "website"),
+        ("property", "og:site_name", site_name),
+        ("property", "og:title", title),
+        ("property", "og:description", description),
+        ("property", "og:url", page.canonical_url),
+        ("property", "og:image", urljoin(config.site_url, f"{IMAGES}/{name}")),
+        ("property", "og:image:type", "image/png"),
+        ("property", "og:image:width", str(SIZE[0])),
+        ("property", "og:image:height", str(SIZE[1])),
+        # What the image shows: the site's name, the title and the description.
+        ("property", "og:image:alt", f"{site_name}: {description}" if page.is_homepage
+         else f"{title} · {site_name}: {description}"),
+        ("name", "twitter:card", "summary_large_image"),
+    ]
+    return context
