@@ -10,6 +10,8 @@ reload stays fast):
   no page uses dropped (PurgeCSS, hooks/purge_css.mjs), named by its content
   (site.<hash>.min.css, cached forever by nginx), linked from every page in their place.
   The build fails if a linked stylesheet does not exist or pages link different sets.
+  The purge result is cached in .cache/purge/ by the stylesheet and the set of words in the
+  site, so an edit that brings no new word does not run PurgeCSS again.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ HREF = re.compile(r"\bhref=(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))")
 SOURCE_MAP = re.compile(r"/\*# sourceMappingURL=[^*]*\*/")
 JS_SOURCE_MAP = re.compile(r"\n//# sourceMappingURL=\S+\s*$")
 PURGE_SCRIPT = Path(__file__).with_name("purge_css.mjs")
+# PurgeCSS's default extractor: the "words" a selector's names are looked up in.
+WORD = re.compile(r"[A-Za-z0-9_-]+")
 
 _command: str | None = None
 
@@ -53,17 +57,34 @@ def site_path(page: Path, href: str, site_dir: Path, base_path: str) -> Path:
     return (page.parent / href).resolve()
 
 
-def purge(css: str, site_dir: Path) -> str:
+def purge_key(css: str, site_dir: Path) -> str:
+    """What PurgeCSS's result depends on: the stylesheet and the set of words in the pages and
+    scripts, split as its default extractor splits them. A text edit that brings no new word
+    (or class) leaves the key, and so the cached result, unchanged."""
+    words: set[str] = set()
+    for path in [*site_dir.rglob("*.html"), *(site_dir / "assets" / "javascripts").rglob("*.js")]:
+        words.update(WORD.findall(path.read_text(encoding="utf-8")))
+    digest = hashlib.sha256(PURGE_SCRIPT.read_bytes() + css.encode("utf-8"))
+    digest.update("\n".join(sorted(words)).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def purge(css: str, site_dir: Path, cache: Path) -> str:
+    cached = cache / f"{purge_key(css, site_dir)}.css"
+    if cached.exists():
+        return cached.read_text(encoding="utf-8")
     if shutil.which("node") is None:
         raise PluginError("node is not installed: `make site` installs it (Debian package nodejs)")
     result = subprocess.run(["node", str(PURGE_SCRIPT), str(site_dir)], input=css, capture_output=True,
                             text=True, encoding="utf-8")
     if result.returncode != 0:
         raise PluginError(f"{PURGE_SCRIPT.name} failed (did `npm ci` run? `make site` runs it):\n{result.stderr}")
+    cache.mkdir(parents=True, exist_ok=True)
+    cached.write_text(result.stdout, encoding="utf-8")
     return result.stdout
 
 
-def bundle_stylesheets(site_dir: Path, base_path: str) -> None:
+def bundle_stylesheets(site_dir: Path, base_path: str, cache: Path) -> None:
     pages = sorted(site_dir.rglob("*.html"))
     first = pages[0]
     sources = [site_path(first, href, site_dir, base_path) for _, href in stylesheet_links(first.read_text())]
@@ -71,7 +92,7 @@ def bundle_stylesheets(site_dir: Path, base_path: str) -> None:
     if missing:
         raise PluginError(f"stylesheets linked from every page do not exist: {', '.join(missing)} "
                           "(an extra_css entry in mkdocs.yml without its file in docs/?)")
-    css = purge("\n".join(SOURCE_MAP.sub("", path.read_text(encoding="utf-8")) for path in sources), site_dir)
+    css = purge("\n".join(SOURCE_MAP.sub("", path.read_text(encoding="utf-8")) for path in sources), site_dir, cache)
     digest = hashlib.sha256(css.encode("utf-8")).hexdigest()[:8]
     bundle = sources[0].with_name(f"site.{digest}.min.css")
     bundle.write_text(css, encoding="utf-8")
@@ -106,4 +127,5 @@ def on_post_build(config: MkDocsConfig) -> None:
         shutil.rmtree(site_dir / "assets" / "javascripts" / "lunr", ignore_errors=True)
     if _command == "build":
         drop_script_maps(site_dir)
-        bundle_stylesheets(site_dir, urlsplit(config.site_url or "/").path)
+        cache = Path(config.config_file_path).parent / ".cache" / "purge"
+        bundle_stylesheets(site_dir, urlsplit(config.site_url or "/").path, cache)
