@@ -20,7 +20,7 @@ BUILD_APT := chromium fonts-liberation fonts-dejavu-core
 # redis-server (the example backend's refresh-token store, tests/test_example.py).
 TEST_APT := nginx libnginx-mod-http-brotli-static chromium fonts-noto-color-emoji redis-server
 
-.PHONY: help site deps serve test test-deps build-apt screenshot bench audit clean lock
+.PHONY: help site deps serve test test-container test-deps build-apt screenshot bench audit clean lock
 .DEFAULT_GOAL := help
 
 help: ## List the targets, one line each
@@ -41,6 +41,12 @@ serve: $(VENV)/.build-deps node_modules/.installed build-apt ## Preview at http:
 
 test: test-deps ## Run every test (installs what it needs on Debian)
 	$(BIN)/pytest -ra tests
+
+# The image alone: built from the Dockerfile by a real Docker engine, run with compose.yaml's
+# settings and checked from outside (tests/test_image.py). The test installs Docker and the
+# rest from Debian itself and starts and stops its own daemon; `make test` runs it too.
+test-container: $(VENV)/.test-deps ## Build and run the image for real, check it from outside
+	$(BIN)/pytest -ra tests/test_image.py
 
 test-deps: $(VENV)/.test-deps node_modules/.installed examples/notes-api/node_modules/.installed build-apt ## Install the test tools (Debian packages, pip, npm)
 	@$(call apt_install,$(TEST_APT))

@@ -91,7 +91,7 @@ def test_workflow_permissions_are_least(workflow):
 
 def test_workflow_jobs(workflow):
     jobs = workflow["jobs"]
-    assert set(jobs) == {"test", "build", "deploy"}
+    assert set(jobs) == {"test", "container", "build", "deploy"}
 
     test = jobs["test"]
     image = test["container"] if isinstance(test["container"], str) else test["container"]["image"]
@@ -103,6 +103,16 @@ def test_workflow_jobs(workflow):
     cache = steps_using(test, "actions/cache")
     assert cache and cache[0]["with"]["path"] == "~/.cache/pip"
     assert "hashFiles('requirements*.txt')" in cache[0]["with"]["key"]
+
+    # The image test needs a Docker engine: the container job runs it on the runner's own
+    # Docker (real base images); the test job's debian:12 container leaves it out.
+    container = jobs["container"]
+    assert "container" not in container and container["runs-on"].startswith("ubuntu")
+    commands = "\n".join(s["run"] for s in run_steps(container))
+    assert re.search(r"(?m)\bmake test-container\s*$", commands)
+    assert [s["env"]["IMAGE_TEST_ENGINE"] for s in run_steps(container) if "make" in s["run"]] == ["system"]
+    suite = [s for s in run_steps(test) if re.search(r"(?m)^\s*make test\s*$", s["run"])]
+    assert suite[0].get("env", {}).get("PYTEST_ADDOPTS") == "--ignore=tests/test_image.py"
 
     build_job = jobs["build"]
     assert build_job["needs"] == "test"
