@@ -6,8 +6,13 @@ PYTHON   ?= python3
 VENV     ?= .venv
 SITE_DIR ?= site
 BIN      := $(VENV)/bin
-# Quiet Material's end-of-life banner in every build log.
+# Material's end-of-life banner (2027-05-05) is quiet in build logs, which print one line
+# pointing to README.md's Engine section instead; `make serve` shows the banner itself.
 export NO_MKDOCS_2_WARNING := 1
+EOL_NOTE := Material for MkDocs reaches end of life on 2027-05-05: the plan is in README.md, "Engine".
+# GitPython (the dates plugin's) refuses to load where git is not installed; told to be quiet,
+# it loads, and hooks/dates.py leaves the dates out (there is no history to read).
+export GIT_PYTHON_REFRESH := quiet
 # Puppeteer (for Mermaid's CLI) must not download a browser: the diagrams are drawn by
 # Debian's Chromium, and no browser download is reachable anyway.
 export PUPPETEER_SKIP_DOWNLOAD := 1
@@ -20,7 +25,7 @@ BUILD_APT := chromium fonts-liberation fonts-dejavu-core
 # redis-server (the example backend's refresh-token store, tests/test_example.py).
 TEST_APT := nginx libnginx-mod-http-brotli-static chromium fonts-noto-color-emoji redis-server
 
-.PHONY: help site deps serve test test-container test-deps build-apt screenshot bench audit clean lock
+.PHONY: help site deps serve test lint test-container test-deps build-apt screenshot bench audit clean lock
 .DEFAULT_GOAL := help
 
 help: ## List the targets, one line each
@@ -29,6 +34,7 @@ help: ## List the targets, one line each
 # Built next to the target and swapped in only on success: a failed build (bad input)
 # leaves the previous site as it was, never a half-published one.
 site: $(VENV)/.build-deps node_modules/.installed build-apt ## Build the site into site/ (strict; the one build)
+	@echo '$(EOL_NOTE)'
 	rm -rf "$(SITE_DIR).tmp"
 	$(BIN)/mkdocs build --strict --site-dir "$(SITE_DIR).tmp" || { rm -rf "$(SITE_DIR).tmp"; exit 1; }
 	rm -rf "$(SITE_DIR)" && mv "$(SITE_DIR).tmp" "$(SITE_DIR)"
@@ -37,10 +43,15 @@ site: $(VENV)/.build-deps node_modules/.installed build-apt ## Build the site in
 deps: $(VENV)/.build-deps node_modules/.installed build-apt ## Install the build's packages only
 
 serve: $(VENV)/.build-deps node_modules/.installed build-apt ## Preview at http://127.0.0.1:8000 with live reload
-	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
+	env -u NO_MKDOCS_2_WARNING $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
-test: test-deps ## Run every test (installs what it needs on Debian)
+test: test-deps lint ## Run every test (installs what it needs on Debian)
 	$(BIN)/pytest -ra tests
+
+# ruff over the project's own Python (hooks, harness, tests, bench, tools), with the rules
+# in pyproject.toml; the pre-commit hook runs the same check.
+lint: $(VENV)/.test-deps ## Lint the project's Python with ruff (pyproject.toml)
+	$(BIN)/ruff check --no-cache
 
 # The image alone: built from the Dockerfile by a real Docker engine, run with compose.yaml's
 # settings and checked from outside (tests/test_image.py). The test installs Docker and the

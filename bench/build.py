@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import resource
 import shutil
@@ -63,7 +64,7 @@ def cold_site(workdir: Path, repeats: int) -> tuple[dict, Path]:
         if site is not None:
             shutil.rmtree(site, ignore_errors=True)
         site = workdir / f"site-{i}"
-        runs.append(timed(lambda: make_site(site)))
+        runs.append(timed(functools.partial(make_site, site)))
     if "error" in runs[-1]:
         raise RuntimeError("make site failed: " + runs[-1]["error"])
     return {"runs": runs, "median_seconds": median(runs), **tree(site)}, site

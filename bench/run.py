@@ -7,6 +7,7 @@ test fails on a time. See bench/README.md for what each part measures.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.metadata
 import json
 import os
@@ -98,7 +99,7 @@ def section(results: dict, name: str, run) -> None:
     print(f"[bench] {name} ...", flush=True)
     try:
         results[name] = run()
-    except Exception as error:  # noqa: BLE001 - reported, not raised: do the rest
+    except Exception as error:  # reported, not raised: do the rest
         results[name] = {"error": f"{type(error).__name__}: {error}", "traceback": traceback.format_exc()[-3000:]}
         print(f"[bench] {name} FAILED: {error}", flush=True)
     results.setdefault("section_seconds", {})[name] = round(time.monotonic() - start, 1)
@@ -151,8 +152,8 @@ def main() -> int:
         for count in counts:
             repeats = args.repeats if count <= 100 else args.repeats_over_100
             holder: dict = {}
-            section(holder, f"scaling_{count}", lambda: build.scaling(
-                workdir, count, repeats, count <= args.hooks_max_pages, zensical_bin, zensical_error))
+            section(holder, f"scaling_{count}", functools.partial(
+                build.scaling, workdir, count, repeats, count <= args.hooks_max_pages, zensical_bin, zensical_error))
             scaling.append({**holder[f"scaling_{count}"], "pages_generated": count,
                             "seconds": holder["section_seconds"][f"scaling_{count}"]})
     finally:

@@ -38,7 +38,7 @@ def gzip_on_the_fly(config: str) -> str:
     for old, new in (("gzip off;", "gzip on; gzip_comp_level 6;"),
                      ("gzip_static on;", "gzip_static off;"),
                      ("brotli_static on;", "brotli_static off;")):
-        config, n = re.subn(rf"(?m)^(\s*){re.escape(old)}", lambda m: m.group(1) + new, config)
+        config, n = re.subn(rf"(?m)^(\s*){re.escape(old)}", lambda m, new=new: m.group(1) + new, config)
         assert n == 1, f"nginx/site.conf: expected one '{old}'"
     return config
 
@@ -115,20 +115,20 @@ def serving(site: Path, workdir: Path, duration: int, warmup: int, page: str = "
                "gzip_on_the_fly": (gzip_on_the_fly(server_conf(site)), ""),
                "diagnostic_open_file_cache": (server_conf(site), OPEN_FILE_CACHE),
                "diagnostic_open_file_cache_unlogged": (no_access_log(server_conf(site)), OPEN_FILE_CACHE)}
+
+    def measure(server: Nginx, variant: str, name, path, encoding, status, content_encoding):
+        check = preflight(server, path, encoding, status, content_encoding)
+        result = wrk(server.url(path), encoding, duration, warmup, workdir / f"wrk-{variant}-{name}.txt")
+        return {**result, "preflight": check}
+
     for variant, targets in plan.items():
         server = Nginx(workdir / variant, *configs[variant])
-
-        def measure(name, path, encoding, status, content_encoding):
-            check = preflight(server, path, encoding, status, content_encoding)
-            result = wrk(server.url(path), encoding, duration, warmup, workdir / f"wrk-{variant}-{name}.txt")
-            return {**result, "preflight": check}
-
         try:
             run = runs[variant] = {"nginx_workers": workers(server), "load_average": os.getloadavg(),
-                                   "healthz": [measure("healthz-0", *healthz)], "targets": {}}
+                                   "healthz": [measure(server, variant, "healthz-0", *healthz)], "targets": {}}
             for i, (name, target) in enumerate(targets.items(), start=1):
-                run["targets"][name] = measure(name, *target)
-                run["healthz"].append(measure(f"healthz-{i}", *healthz))
+                run["targets"][name] = measure(server, variant, name, *target)
+                run["healthz"].append(measure(server, variant, f"healthz-{i}", *healthz))
         finally:
             server.stop()
         rps = [h["requests_per_second"] for h in run["healthz"]]

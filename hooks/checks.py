@@ -8,11 +8,15 @@ and `make site` refuses to publish:
 * mojibake (text that was UTF-8-decoded twice, "ðŸš€" for "🚀"), found and repaired by ftfy;
 * front matter that is not valid YAML, or that lacks a `description` (50 to 160
   characters, no quotes or angle brackets) or `tags`.
+
+`python -m hooks.checks` runs the same checks without building (the pre-commit hook):
+it exits 1 with the same message.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 
 import ftfy
 import yaml
@@ -84,3 +88,21 @@ def front_matter_error(source: str) -> str | None:
     if not isinstance(tags, list) or not tags or not all(isinstance(t, str) and t.strip() for t in tags):
         return "front matter needs 'tags': a non-empty list of words"
     return None
+
+
+def main(config_file: str = "mkdocs.yml") -> int:
+    """The checks of `on_files` over the project's sources, as the build finds them."""
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import get_files
+
+    config = load_config(config_file)
+    try:
+        on_files(get_files(config), config)
+    except PluginError as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,6 +8,8 @@ git has no commit for: a claim of an edit that did not happen.
 Guarantees:
 * no git work tree, or a shallow clone (whose oldest commit would stand in for every older
   edit): the plugin is switched off for the build, which succeeds and shows no date;
+* a history git refuses to read (a checkout owned by another user, as in a CI container):
+  the build stops, naming the fix, rather than silently dropping every date;
 * a page without a commit of its own (new, not committed yet) shows no date;
 * every date shown is the date of the last commit that changed the page's file.
 """
@@ -19,6 +21,7 @@ import subprocess
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
@@ -36,6 +39,11 @@ def history(project: Path) -> str | None:
                                 cwd=project, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return "git is not installed"
+    if "dubious ownership" in result.stderr:
+        # The history is there but git will not read it (a checkout owned by another user,
+        # as in a CI container): dates would silently vanish, so stop instead.
+        raise PluginError(f"git refuses to read the history of {project}: {result.stderr.strip()}\n"
+                          f"Fix: git config --global --add safe.directory {project}")
     if result.returncode != 0:
         return "not in a git repository"
     if result.stdout.split()[-1:] == ["true"]:

@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from mkdocs.exceptions import PluginError
 
 from harness.context import copy_context
 from harness.pages import PAGES
 from harness.site import make_site
+from hooks import dates as dates_hook
 
 FIRST = "2024-03-05T10:00:00+00:00"
 SECOND = "2024-06-01T09:30:00+00:00"
@@ -100,11 +102,24 @@ def test_an_uncommitted_page_shows_no_date(git_site):
     assert dates(git_site, "uncommitted/") == []
 
 
+def without_git(folder: Path) -> dict:
+    """An environment whose PATH has every command of this machine but git."""
+    folder.mkdir()
+    for directory in ("/usr/local/bin", "/usr/bin", "/bin"):
+        for command in Path(directory).iterdir() if Path(directory).is_dir() else []:
+            if command.name != "git" and not (folder / command.name).exists():
+                (folder / command.name).symlink_to(command)
+    return {"PATH": str(folder)}
+
+
 def test_a_build_without_git_shows_no_date(tmp_path):
-    site, log = built(copy_context(tmp_path / "project"))
-    assert "No 'last updated' dates: not in a git repository" in log
+    # The Docker build context: no .git, and no git installed either.
+    project = copy_context(tmp_path / "project")
+    result = make_site(project / "site", project=project, env=without_git(tmp_path / "bin"))
+    assert result.returncode == 0, f"make site failed:\n{result.stdout}\n{result.stderr}"
+    assert "No 'last updated' dates: git is not installed" in result.stdout + result.stderr
     for path in PAGES:
-        assert dates(site, path) == [], f"/{path} shows a date without any history"
+        assert dates(project / "site", path) == [], f"/{path} shows a date without any history"
 
 
 def test_a_shallow_clone_shows_no_date(repository, tmp_path):
@@ -114,3 +129,19 @@ def test_a_shallow_clone_shows_no_date(repository, tmp_path):
     site, log = built(clone)
     assert "No 'last updated' dates: a shallow clone" in log
     assert dates(site, "jwt/") == []
+
+
+def test_a_history_git_will_not_read_stops_the_build(tmp_path):
+    # A checkout owned by another user (a CI container's workspace): git refuses to read it.
+    # Dates would silently vanish from the published site, so the build stops, naming the fix.
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give the repository another owner")
+    repository = tmp_path / "repository"
+    repository.mkdir()
+    git(repository, "init", "-q")
+    for path in [repository, *repository.rglob("*")]:
+        os.chown(path, 12345, 12345, follow_symlinks=False)
+    with pytest.raises(PluginError, match="safe.directory"):
+        dates_hook.history(repository)
+    # No repository at all (a tarball): no dates, and no error.
+    assert dates_hook.history(tmp_path) == "not in a git repository"

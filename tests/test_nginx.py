@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import brotli
 import gzip
 import re
 import shutil
 import socket
 import time
 
+import brotli
 import pytest
 from bs4 import BeautifulSoup
 

@@ -72,9 +72,31 @@ def test_workflow_triggers_and_concurrency(workflow):
     on = workflow.get("on", workflow.get(True))  # YAML 1.1 reads the key `on` as True
     assert on["push"]["branches"] == ["main"]
     assert "workflow_dispatch" in on
-    assert set(on) == {"push", "workflow_dispatch"}, "deploys only from main or by hand"
-    assert workflow["concurrency"]["group"] == "pages"
-    assert workflow["concurrency"]["cancel-in-progress"] is False
+    # Pull requests (Dependabot's too) run the tests, so an update is proven before merging.
+    assert on["pull_request"]["branches"] == ["main"]
+    assert set(on) == {"push", "pull_request", "workflow_dispatch"}
+    assert "if" not in workflow["jobs"]["test"], "the tests run for every event"
+    # Only main is built and deployed (a pull request's ref is refs/pull/<n>/merge).
+    for name in ("build", "deploy"):
+        assert workflow["jobs"][name]["if"] == "github.ref == 'refs/heads/main'", name
+    # Deploys share one group and are never cancelled; a pull request's runs have their own.
+    assert workflow["concurrency"]["group"] == (
+        "${{ github.event_name == 'pull_request' && format('pages-pr-{0}', github.event.number) || 'pages' }}")
+    assert workflow["concurrency"]["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
+
+
+def test_checkouts_have_the_full_readable_history(workflow):
+    # True "last updated" dates need every commit (hooks/dates.py shows none in a shallow
+    # clone), and git must be allowed to read a checkout owned by the runner's user.
+    for name in ("test", "build"):
+        job = workflow["jobs"][name]
+        (checkout,) = steps_using(job, "actions/checkout")
+        assert checkout["with"]["fetch-depth"] == 0, name
+        steps = job["steps"]
+        safe = [s for s in run_steps(job) if "safe.directory" in s["run"]]
+        assert safe and safe[0]["run"] == 'git config --global --add safe.directory "$GITHUB_WORKSPACE"', name
+        make = next(s for s in run_steps(job) if re.search(r"\bmake (test|site)\b", s["run"]))
+        assert steps.index(checkout) < steps.index(safe[0]) < steps.index(make), name
 
 
 def test_workflow_permissions_are_least(workflow):
