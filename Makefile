@@ -97,11 +97,13 @@ $(VENV)/bin/python:
 # Node packages from package-lock.json: PurgeCSS for the build, axe-core and Lighthouse for
 # the tests. NPM_CI_FLAGS=--omit=dev installs the build's alone (the Dockerfile does).
 NPM_CI_FLAGS ?=
+# One install at a time (npm ci empties node_modules first, so two at once leave it broken),
+# and none if another build installed these very files meanwhile.
 node_modules/.installed: package.json package-lock.json
 	command -v npm >/dev/null || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; }
-	npm ci --no-audit --no-fund $(NPM_CI_FLAGS)
-	touch $@
+	flock .npm-ci.lock sh -c '[ $@ -nt package.json ] && [ $@ -nt package-lock.json ] || \
+	  { npm ci --no-audit --no-fund $(NPM_CI_FLAGS) && touch $@; }'
 
 # The runnable example's packages (examples/notes-api/package-lock.json). It needs Node 20.11+
 # (import.meta.dirname, node-redis); Debian 12's own nodejs is 18, so an older node is replaced

@@ -21,7 +21,9 @@ try {
     try {
       const { data } = await renderMermaid(browser, definition, "svg", {
         backgroundColor: "transparent",
-        svgId: id,
+        // The SVG's own CSS is scoped to this id: it must not start with a digit (an
+        // invalid CSS selector would leave the diagram unstyled).
+        svgId: `diagram-${id}`,
         mermaidConfig: {
           theme,
           // Arial's metrics (Liberation Sans here): boxes sized at build time fit the text

@@ -21,6 +21,7 @@ from bs4 import BeautifulSoup
 
 from harness.pages import PAGES, TAGS_MARKER
 from harness.paths import DOCS, ROOT
+from harness.snippets import expand
 from hooks.checks import FRONT_MATTER, find_mojibake  # the build's own check
 
 RAW_NOTES = Path(__file__).parent / "data" / "original-notes.txt"
@@ -448,13 +449,14 @@ def test_repaired_emoji_reach_the_page(site):
 # --- code blocks --------------------------------------------------------------------
 
 FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.M | re.S)
-LANGUAGES = {"dockerfile", "text", "bash", "console", "json", "javascript", "http"}
+LANGUAGES = {"dockerfile", "text", "bash", "console", "json", "javascript", "http", "yaml", "mermaid"}
 
 
 def code_blocks() -> list[tuple[str, str, str]]:
     blocks = []
     for md in sorted(DOCS / source for source, *_ in PAGES.values()):
-        for match in FENCE.finditer(md.read_text(encoding="utf-8")):
+        # Included code (pymdownx.snippets) as the page shows it.
+        for match in FENCE.finditer(expand(md.read_text(encoding="utf-8"))):
             info = match.group("info").strip()
             lang = info.split()[0] if info else ""
             body = "\n".join(line[len(match.group("indent")):] for line in match.group("body").splitlines())
@@ -477,9 +479,11 @@ PLACEHOLDER = re.compile(r"<[A-Za-z_]+>")
 def looks_like(body: str) -> str:
     """The language a block's content shows, from its first meaningful line."""
     first = next(line for line in body.splitlines() if line.strip() and not line.startswith("#"))
-    if re.match(r"(FROM|RUN|COPY|WORKDIR|CMD|EXPOSE)\b", first):
+    if re.match(r"(sequenceDiagram|flowchart|graph|stateDiagram|classDiagram)\b", first):
+        return "mermaid"
+    if re.match(r"(FROM|RUN|COPY|WORKDIR|CMD|EXPOSE|ENV)\b", first):
         return "dockerfile"
-    if re.match(r"[A-Z_]+=|(docker|npm|node|redis-cli|curl)\b", first):
+    if re.match(r"[A-Z_]+=|(docker|npm|node|redis-cli|curl|cd)\b", first):
         # A command with a <placeholder> is a template to read, not to paste: bash would
         # read the angle brackets as redirections. Such blocks are `text`.
         return "text" if PLACEHOLDER.search(first) else "bash"
@@ -489,8 +493,10 @@ def looks_like(body: str) -> str:
         return "http"
     if first.startswith(("{", "[")):
         return "json"
-    if re.match(r"(import|const|let|export)\b", first):
+    if re.match(r"(import|const|let|export|app\.|async function)\b", first) or first.startswith("//"):
         return "javascript"
+    if re.match(r"[a-z][\w-]*:\s*$", first) or first.startswith(("services:", "  ")):
+        return "yaml"
     return "text"
 
 
@@ -580,7 +586,8 @@ def language_classes(code) -> set[str]:
 def test_every_code_block_keeps_its_language_in_the_html(site, path):
     shown = [language_classes(code) for code in page_html(site, path).select("article pre > code")]
     assert all(len(langs) == 1 for langs in shown), f"/{path}: code blocks without one language-* class: {shown}"
-    written = [lang for name, lang, _ in code_blocks() if name == PAGES[path][0]]
+    # Mermaid fences become figures (hooks/diagrams.py), not code blocks.
+    written = [lang for name, lang, _ in code_blocks() if name == PAGES[path][0] and lang != "mermaid"]
     assert [langs.pop() for langs in shown] == [f"language-{lang}" for lang in written]
 
 

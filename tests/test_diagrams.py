@@ -1,0 +1,110 @@
+"""Diagrams drawn at build time (hooks/diagrams.py): each page that explains a flow shows
+it as SVG files, light and dark, with an accessible name and a text equivalent, light
+enough (brotli) to cost less than a paragraph, and with no diagram JavaScript at all. A
+diagram that does not render fails the build with its file and line; an unchanged one is
+never rendered twice."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import brotli
+import pytest
+from bs4 import BeautifulSoup
+
+from harness.context import copy_context
+from harness.site import make_site
+
+PAGES_WITH_DIAGRAMS = ["jwt/", "cors/", "docker/"]
+DIAGRAM_BUDGET = 10_000  # bytes, brotli, per SVG file
+
+
+def soup(site: Path, path: str) -> BeautifulSoup:
+    return BeautifulSoup((site / path / "index.html").read_text(encoding="utf-8"), "html.parser")
+
+
+@pytest.mark.parametrize("path", PAGES_WITH_DIAGRAMS)
+def test_page_shows_a_light_and_a_dark_svg_with_a_name_and_a_text(site, path):
+    figures = soup(site, path).select("article figure.diagram")
+    assert figures, f"/{path} has no diagram"
+    for figure in figures:
+        caption = figure.select_one("figcaption").get_text(" ", strip=True)
+        images = figure.select("img")
+        assert caption and len(caption) > 10
+        assert [re.search(r"#only-(light|dark)$", img["src"]).group(1) for img in images] == ["light", "dark"]
+        for img in images:
+            assert len(img["alt"]) > 40, "the alt text says what the diagram shows"
+            assert img["loading"] == "lazy", "only the shown scheme's file is fetched"
+            assert int(img["width"]) > 0 and int(img["height"]) > 0, "no layout shift"
+            svg = (site / path / img["src"].split("#")[0]).resolve()
+            assert svg.is_file(), svg
+            text = svg.read_text(encoding="utf-8")
+            assert text.lstrip().startswith("<svg") and "<script" not in text
+            assert len(brotli.compress(svg.read_bytes(), quality=11)) <= DIAGRAM_BUDGET, svg.name
+
+
+def test_no_page_loads_any_script_but_materials(site):
+    for html in site.rglob("*.html"):
+        page = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
+        sources = [s["src"] for s in page.select("script[src]")]
+        assert all(re.search(r"assets/javascripts/bundle\.[0-9a-f]{8}\.min\.js$", s) for s in sources), (html, sources)
+        assert "mermaid" not in " ".join(s.get_text() for s in page.select("script")).lower()
+
+
+BROKEN = """
+!!! note "Toota diagram (editor ne joda)"
+
+    ```mermaid
+    sequenceDiagram
+        accTitle: Toota
+        accDescr: Ye diagram jaan-boojh ke galat hai, build ko rukna chahiye.
+        A->>
+    ```
+"""
+UNNAMED = """
+```mermaid
+flowchart LR
+    A --> B
+```
+"""
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    project = copy_context(tmp_path / "project")
+    cache = Path(__file__).resolve().parents[1] / ".cache" / "diagrams"
+    if cache.is_dir():  # the project's rendered diagrams: the copy renders only what is new
+        (project / ".cache").mkdir()
+        (project / ".cache" / "diagrams").symlink_to(cache)
+    return project
+
+
+def append(project: Path, text: str) -> int:
+    """Append to a page; the line number of the appended ```mermaid fence."""
+    page = project / "docs" / "headers.md"
+    lines = (page.read_text(encoding="utf-8") + text).splitlines()
+    page.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return max(number for number, line in enumerate(lines, start=1) if line.strip() == "```mermaid")
+
+
+@pytest.mark.parametrize("text,message", [(BROKEN, "does not render"), (UNNAMED, "accTitle")],
+                         ids=["syntax-error", "no-accessible-name"])
+def test_a_bad_diagram_fails_the_build_naming_file_and_line(project, text, message):
+    line = append(project, text)
+    result = make_site(project / "site", project=project)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert f"docs/headers.md:{line}:" in output and message in output, output
+
+
+def test_an_unchanged_diagram_is_not_rendered_again(tmp_path):
+    project = copy_context(tmp_path / "project")  # its own, empty cache
+    first = make_site(project / "site", project=project)
+    assert first.returncode == 0, first.stderr
+    cache = project / ".cache" / "diagrams"
+    rendered = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
+    assert len(rendered) == 2 * len(PAGES_WITH_DIAGRAMS)
+    second = make_site(project / "site", project=project)
+    assert second.returncode == 0, second.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in cache.iterdir()} == rendered
