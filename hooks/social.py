@@ -130,6 +130,7 @@ def card(site_name: str, title: str, description: str) -> Path:
     cached = _cache / f"{card_key(site_name, title, description, fonts=_fonts)}.png"
     if not cached.is_file():
         data = png(draw_card(site_name, title, description, _fonts))
+        _cache.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(".tmp")
         tmp.write_bytes(data)
         tmp.replace(cached)
@@ -142,7 +143,6 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
         raise PluginError("hooks/social.py: link previews need site_url (absolute og:url and og:image)")
     _fonts = find_fonts()
     _cache = Path(config.config_file_path).parent / ".cache" / "social"
-    _cache.mkdir(parents=True, exist_ok=True)
     return config
 
 
