@@ -1,8 +1,9 @@
 // Drops the CSS rules no page uses (PurgeCSS), for hooks/assets.py.
 // stdin: the site's stylesheets, concatenated; argv[2]: the built site; stdout: the result.
-// Kept: every selector whose class names appear in a built page or in Material's scripts
-// (which add classes at run time), and every md-* component class, which Material also
-// builds from parts at run time.
+// A selector is kept when its names appear in a built page or in Material's scripts (which
+// add classes at run time; the one class they build from parts, md-tag--<type>, is
+// safelisted). Components this site does not use are dropped even though the scripts
+// name them (blocklist): each entry says why it is unused.
 import { PurgeCSS } from "purgecss";
 
 const site = process.argv[2];
@@ -12,9 +13,18 @@ for await (const chunk of process.stdin) chunks.push(chunk);
 const [result] = await new PurgeCSS().purge({
   content: [`${site}/**/*.html`, `${site}/assets/javascripts/**/*.js`],
   css: [{ raw: Buffer.concat(chunks).toString("utf8") }],
-  safelist: { standard: [/^md-/] },
+  safelist: { standard: [/^md-tag--/] },
   // Material hides the light or dark copy of a diagram by its URL (img[src$="#only-dark"]):
   // PurgeCSS's word extractor sees no attributes, so src selectors are kept as a whole.
   dynamicAttributes: ["src"],
+  blocklist: [
+    /^md-version/, // no version selector (no mike, no `extra.version`)
+    /^md-source/, // no repository widget (no repo_url: it would call GitHub's API)
+    /^md-annotation/, // no code annotations (content.code.annotate is off)
+    /mermaid/, // diagrams are SVG files drawn at build time (hooks/diagrams.py)
+    /^tabbed/, // no content tabs (pymdownx.tabbed is not enabled)
+    // Admonitions: only `note` and `warning` (the marking convention, tests/test_content.py).
+    /^(abstract|summary|tldr|info|todo|tip|hint|important|success|check|done|question|help|faq|failure|fail|missing|danger|error|bug|example|quote|cite|attention|caution)$/,
+  ],
 });
 process.stdout.write(result.css);
