@@ -24,7 +24,9 @@ const [result] = await new PurgeCSS().purge({
     /mermaid/, // diagrams are SVG files drawn at build time (hooks/diagrams.py)
     /^tabbed/, // no content tabs (pymdownx.tabbed is not enabled)
     // Admonitions: only `note` and `warning` (the marking convention, tests/test_content.py).
-    /^(abstract|summary|tldr|info|todo|tip|hint|important|success|check|done|question|help|faq|failure|fail|missing|danger|error|bug|example|quote|cite|attention|caution)$/,
+    // Not `summary` or `cite`: they are also element names, which the blocklist would hit
+    // (search results' "more on this page" is a <summary>; tests/test_visual.py caught it).
+    /^(abstract|tldr|info|todo|tip|hint|important|success|check|done|question|help|faq|failure|fail|missing|danger|error|bug|example|quote|attention|caution)$/,
   ],
 });
 process.stdout.write(result.css);
