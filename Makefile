@@ -25,7 +25,7 @@ BUILD_APT := chromium fonts-liberation fonts-dejavu-core
 # redis-server (the example backend's refresh-token store, tests/test_example.py).
 TEST_APT := nginx libnginx-mod-http-brotli-static chromium fonts-noto-color-emoji redis-server
 
-.PHONY: help site deps serve test lint test-container test-deps build-apt screenshot bench audit clean lock
+.PHONY: help site deps serve test lint test-container test-deps build-apt visual-refs screenshot bench audit clean lock
 .DEFAULT_GOAL := help
 
 help: ## List the targets, one line each
@@ -73,6 +73,11 @@ if [ -n "$$missing" ]; then \
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 fi
 endef
+
+# Redraw the visual-regression references (tests/visual/) after an intended change of the
+# look; look at the new images before committing them.
+visual-refs: test-deps ## Redraw the reference screenshots of tests/test_visual.py
+	UPDATE_VISUAL=1 $(BIN)/pytest -q tests/test_visual.py
 
 # The README's screenshots, from the real site in Debian's Chromium.
 screenshot: test-deps ## Retake the README screenshots
