@@ -126,7 +126,7 @@ def open_page(browser, server):
 
     def open_(path: str = "", *, watch: bool = True, go: bool = True, **options):
         # A path of the site under test, or a full URL (another server, e.g. the Pages one).
-        address = path if path.startswith("http") else server.url("/" + path.lstrip("/"))
+        address = path if "://" in path else server.url("/" + path.lstrip("/"))
         context = browser.new_context(**{"viewport": DESKTOP, **options})
         contexts.append(context)
         page = context.new_page()

@@ -429,7 +429,8 @@ def test_hadolint_passes_on_the_example_dockerfile():
 def test_dockerfile_is_the_notes_recipe_as_a_non_root_user():
     steps = dockerfile_instructions()
     keywords = [keyword for keyword, _ in steps]
-    assert re.fullmatch(r"node:20\.\d+\.\d+-alpine", steps[0][1]), steps[0]
+    # A supported LTS line (Node 20 reached end of life on 2026-04-30), pinned to a release.
+    assert re.fullmatch(r"node:(2[2-9]|[3-9]\d)\.\d+\.\d+-alpine", steps[0][1]), steps[0]
     assert ("WORKDIR", "/app") in steps
     assert ("COPY", "package.json package-lock.json ./") in steps
     assert any(k == "RUN" and a.startswith("npm ci --omit=dev") for k, a in steps)

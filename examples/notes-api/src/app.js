@@ -16,7 +16,7 @@ const REALM = "notes-api";
 
 // --8<-- [start:cookie]
 // Refresh token sirf is cookie me: HttpOnly (JavaScript padh nahi sakti), Secure (sirf
-// HTTPS; browser localhost pe http bhi maan leta hai), SameSite=Strict (doosri site se
+// HTTPS; Chrome/Firefox localhost pe http bhi maan lete hain, Safari nahi), SameSite=Strict (doosri site se
 // aayi request me cookie nahi jaati), Path=/auth (sirf /auth/... routes pe jaati hai).
 const REFRESH_COOKIE = "refreshToken";
 const cookieOptions = { httpOnly: true, secure: true, sameSite: "strict", path: "/auth" };
