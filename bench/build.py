@@ -121,9 +121,17 @@ def scaling(workdir: Path, count: int, repeats: int, with_hooks: bool, zensical_
     out: dict = {"pages_generated": count}
     try:
         if with_hooks:
+            # `make site` with every cache of the hooks empty (.cache/: diagrams, previews,
+            # purge, compression), then again after a one-line edit of one note: what an
+            # author's next build costs.
             site = workdir / f"prod-{count}"
+            shutil.rmtree(project / ".cache", ignore_errors=True)
             result = timed(lambda: make_site(site, project=project))
             out["mkdocs_hooks"] = {**result, **(outputs(site, "search/search_index.json") if "error" not in result else {})}
+            if "error" not in result:
+                note = project / "docs" / "notes" / f"{notes.slug(1)}.md"
+                note.write_text(note.read_text(encoding="utf-8") + "\nEk nayi line, bench ke liye.\n", encoding="utf-8")
+                out["mkdocs_hooks_one_edit"] = timed(lambda: make_site(site, project=project))
             shutil.rmtree(site, ignore_errors=True)
         else:
             out["mkdocs_hooks"] = {"skipped": "precompression (zopfli + brotli 11) of every file would "

@@ -65,7 +65,11 @@ def scaling_md(scaling: list[dict]) -> str:
         hooks_cell = ("skipped (see below)" if "skipped" in hooks else
                       f"failed: `{hooks['error'][:200]}`" if "error" in hooks else sec(hooks["seconds"]))
         if "seconds" in hooks and "error" not in hooks and plain["median_seconds"]:
-            hooks_cell += f" ({hooks['seconds'] / plain['median_seconds']:.0f}× plain)"
+            hooks_cell += f" (**{hooks['seconds'] / plain['median_seconds']:.1f}×** plain, caches empty)"
+            edit = s.get("mkdocs_hooks_one_edit", {})
+            if "seconds" in edit and "error" not in edit:
+                hooks_cell += (f"; one edit {sec(edit['seconds'])} "
+                               f"(**{edit['seconds'] / plain['median_seconds']:.1f}×**)")
         zen_cell = (f"unavailable: `{zen['error'][:200]}`" if "runs" not in zen else sec(zen["median_seconds"]))
         ratio = s.get("ratio_zensical_to_mkdocs")
         runs = len(plain["runs"])
@@ -76,7 +80,7 @@ def scaling_md(scaling: list[dict]) -> str:
                       kb(plain.get("note_html_bytes")), kb(zen.get("note_html_bytes")),
                       kb(plain.get("bytes")), kb(zen.get("bytes")), kb(visit.get("page_load_brotli_bytes")),
                       kb(visit.get("with_search_brotli_bytes"))])
-    out = table(["Generated notes", "HTML pages (MkDocs)", "MkDocs + hooks (`make site`, 1 run)",
+    out = table(["Generated notes", "HTML pages (MkDocs)", "MkDocs + hooks (`make site`, 1 run each)",
                  "MkDocs plain (median)", "Zensical plain (median)", "Zensical / MkDocs (plain)", "Runs each"], times)
     out += "\n" + table(["Generated notes", "Search index, MkDocs (`search/search_index.json`)",
                          "Search index, Zensical (`search.json`)", "One note's HTML, MkDocs",

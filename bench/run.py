@@ -111,8 +111,8 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3, help="cold builds per measurement (default: 3)")
     parser.add_argument("--repeats-over-100", type=int, default=1,
                         help="repeats for page counts above 100, whose builds take a minute (default: 1)")
-    parser.add_argument("--hooks-max-pages", type=int, default=100,
-                        help="largest page count also built with the production hooks (default: 100)")
+    parser.add_argument("--hooks-max-pages", type=int, default=1000,
+                        help="largest page count also built with the production hooks (default: 1000)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default: 10)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of wrk warm-up, discarded (default: 2)")
     parser.add_argument("--out", type=Path, default=HERE / "results")
