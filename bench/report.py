@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bench import search
+
 # A page should serve at this share or more of the /healthz baseline's requests per second.
 PAGE_TARGET = 0.80
 
@@ -189,5 +191,7 @@ def markdown(r: dict) -> str:
         "its stylesheets, scripts and icon and sitemap.xml, then the search worker and index. "
         "From the files, not a browser; the in-browser budget test lives in tests/.\n\n"
         + weight_md(r.get("page_weight", {})),
+        "## Search: its cost as the notes grow, and the query set (bench/search.py)\n",
+        search.markdown(r["search"]) if "search" in r else "Not run.\n",
     ]
     return "\n".join(parts)

@@ -20,7 +20,7 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import build, report, serve, weight
+from bench import build, report, search, serve, weight
 from harness.nginx import NGINX
 from harness.pages import PAGES
 from harness.paths import ROOT
@@ -115,6 +115,8 @@ def main() -> int:
                         help="largest page count also built with the production hooks (default: 1000)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default: 10)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of wrk warm-up, discarded (default: 2)")
+    parser.add_argument("--search-notes", default="100,1000",
+                        help="generated note counts for the search cost, besides the site's own (default: 100,1000)")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
     counts = [int(n) for n in args.pages.split(",") if n.strip()]
@@ -148,6 +150,8 @@ def main() -> int:
             # wrk's own text output, kept next to the results for reading.
             for log in (workdir / "nginx").glob("wrk-*.txt"):
                 shutil.copy(log, args.out / log.name)
+        section(results, "search", lambda: search.run(
+            workdir, [0] + [int(n) for n in args.search_notes.split(",") if n.strip()]))
         scaling = results.setdefault("scaling", [])
         for count in counts:
             repeats = args.repeats if count <= 100 else args.repeats_over_100
@@ -164,7 +168,8 @@ def main() -> int:
     (args.out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "latest.md").write_text(report.markdown(results))
     print(f"[bench] done in {results['total_seconds']} s: {args.out / 'latest.md'}", flush=True)
-    failed = [name for name in ("cold_make_site", "page_weight", "serving") if "error" in results.get(name, {})]
+    failed = [name for name in ("cold_make_site", "page_weight", "serving", "search")
+              if "error" in results.get(name, {})]
     failed += [f"scaling_{s['pages_generated']}" for s in scaling if "error" in s]
     if failed:
         print(f"[bench] failed: {', '.join(failed)} (details in latest.json)", flush=True)

@@ -27,7 +27,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from harness.browser import RESULT_ITEMS, SEARCH_INPUT, PageWatch, focus_search, search
+from harness.context import copy_context
 from harness.paths import ROOT
+from harness.site import make_site
 
 OUTPUT = ROOT / "tests" / "output"
 
@@ -313,12 +315,15 @@ def test_the_query_set_finds_its_pages(open_page, server):
     questions = [rank for _, _, k, rank, _ in rows if k == "question"]
     if sum(1 for r in questions if r == 1) < QUESTIONS_FIRST * len(questions):
         failures += [line for line in lines if " question " in line and " rank 1 " not in line]
-    assert not failures, "\n".join(summary) + "\n\n" + "\n".join(failures)
+    assert not failures, "\n".join(summary) + "\n\n" + "\n".join(dict.fromkeys(failures))
 
 
 # ---------------------------------------------------------------------------------------
 # The worker's query handling, on an index of the test's own
 
+# The search worker at `worker` over `docs` (null: the site's own index), asked each query
+# through Material's worker protocol; per query, the result pages in order. bench/search.py
+# runs the query set through it too.
 WORKER_QUERIES = """async ([worker, docs, queries]) => {
   const index = await (await fetch(new URL("search/search_index.json", document.baseURI))).json();
   const w = new Worker(worker);
@@ -327,7 +332,7 @@ WORKER_QUERIES = """async ([worker, docs, queries]) => {
     w.addEventListener("message", e => resolve(e.data), {once: true});
     setTimeout(() => reject(new Error("no answer from the search worker in 10 s")), 10000);
   });
-  w.postMessage({type: 0, data: {config: index.config, docs, options: {suggest: false}}});
+  w.postMessage({type: 0, data: {config: index.config, docs: docs || index.docs, options: {suggest: false}}});
   await next();
   for (const query of queries) {
     w.postMessage({type: 2, data: query});
@@ -446,3 +451,16 @@ def test_the_worker_is_named_by_its_content(site):
     config = re.search(r'id="?__config"?[^>]*>(.*?)</script>', (site / "index.html").read_text()).group(1)
     assert json.loads(config)["search"].endswith("workers/" + workers[0])
     assert (site / "assets/javascripts/workers" / workers[0]).read_text().startswith("(() => {")
+
+
+def test_the_build_stops_if_materials_worker_is_not_the_one_the_pages_name(tmp_path):
+    """As after a Material upgrade that renamed or moved its worker: never a site whose
+    search silently lost the prelude."""
+    project = copy_context(tmp_path / "project")
+    workers = project / "overrides" / "assets" / "javascripts" / "workers"
+    workers.mkdir(parents=True)
+    (workers / "search.0badc0de.min.js").write_text("/* a worker the pages do not name */\n")
+    result = make_site(tmp_path / "site", project=project)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "search.0badc0de.min.js" in output and "hooks/search.py" in output, output
