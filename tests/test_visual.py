@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import io
 import os
-from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops
