@@ -120,11 +120,16 @@ def generate(docs: Path, count: int, seed: int = 1) -> list[tuple[str, str]]:
 
 def with_nav(mkdocs_yml: str, nav: list[tuple[str, str]], hooks: bool = True) -> str:
     """The project's mkdocs.yml plus a "Generated notes" nav section (strict mode fails on
-    pages missing from the nav); hooks=False drops the `hooks:` block (the plain build)."""
+    pages missing from the nav); hooks=False drops the `hooks:` block and the git dates
+    plugin (the plain build)."""
     text = mkdocs_yml
     if not hooks:
         text, n = re.subn(r"(?ms)^hooks:\n.*?(?=^\S)", "", text)
         assert n == 1, "mkdocs.yml: expected one top-level hooks: block"
+        # The git dates plugin too: without hooks/dates.py it fails on a copy with no git
+        # history (the hooks build turns it off there), and Zensical has no such plugin.
+        text, n = re.subn(r"(?m)^  - git-revision-date-localized:\n(?:      .*\n)*", "", text)
+        assert n == 1, "mkdocs.yml: expected the git-revision-date-localized plugin once"
     # Ten notes to a section, as an author would group them; titles are quoted YAML.
     lines = ["  - Generated notes:"]
     for start in range(0, len(nav), 10):

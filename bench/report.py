@@ -162,14 +162,16 @@ def markdown(r: dict) -> str:
         "## Machine\n", machine_md(m),
         "## Source measured\n", source_md(r.get("source", {})),
         "## Build: this site, cold `make site`\n",
-        "The production build (strict, with the post-build hooks of overrides/hooks/: CSP check, "
-        "minified HTML, one purged stylesheet, zopfli and brotli-11 copies of every text file), "
-        "into a fresh SITE_DIR each time.\n\n" + cold_md(r.get("cold_make_site", {})),
+        "The production build (strict, with the hooks of hooks/: checks, cards, previews, dates, "
+        "diagrams, CSP, minified HTML, one purged stylesheet, precompressed copies of every text "
+        "file; their caches in .cache/ as a developer has them), into a fresh SITE_DIR each time.\n\n" + cold_md(r.get("cold_make_site", {})),
         "## Build: scaling on generated notes, MkDocs vs Zensical\n",
         "A temporary copy of the project plus N generated notes (~6.6 kB of Hinglish Markdown each, "
         "shaped like docs/docker.md), listed in the nav in sections of ten. *MkDocs + hooks* is the "
-        "production `make site`. The like-for-like comparison gives both engines the same *plain* config: "
-        "the project's mkdocs.yml without its `hooks:` (Zensical does not run MkDocs hooks), strict, "
+        "production `make site`, once with the hooks' caches empty and once more after a one-line edit "
+        "of one note; both as ratios to the plain MkDocs build. The like-for-like comparison gives both "
+        "engines the same *plain* config: the project's mkdocs.yml without its `hooks:` and the git "
+        "dates plugin (Zensical runs neither), strict, "
         "from cold (Zensical's cache cleared). The ratio is Zensical's median time over MkDocs'; "
         "below 1 means Zensical is faster.\n\n"
         + (f"Zensical could not be used: `{r['zensical_error']}`\n\n" if r.get("zensical_error") else "")
