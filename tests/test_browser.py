@@ -189,6 +189,9 @@ def test_keyboard_shortcuts_focus_search_and_turn_pages(open_page, server):
     closed = "() => !document.getElementById('__search').checked && !document.activeElement.matches('input')"
     for key in ("/", "s"):
         page.wait_for_function(closed)
+        # A reader's pause after Escape: a key pressed within a few milliseconds of it can
+        # race with search's close and leave it shut (seen about one run in three; open).
+        page.wait_for_timeout(500)
         focus_search(page, key)
         page.wait_for_function("() => document.getElementById('__search').checked")  # search mode
         page.keyboard.press("Escape")  # closes search, focus back on the page
