@@ -17,6 +17,9 @@ const [result] = await new PurgeCSS().purge({
   // Material hides the light or dark copy of a diagram by its URL (img[src$="#only-dark"]):
   // PurgeCSS's word extractor sees no attributes, so src selectors are kept as a whole.
   dynamicAttributes: ["src"],
+  // Custom properties no kept rule reads go too: Material declares an icon (an SVG data URL)
+  // for every admonition kind, status and tag; only the used ones stay.
+  variables: true,
   blocklist: [
     /^md-version/, // no version selector (no mike, no `extra.version`)
     /^md-source/, // no repository widget (no repo_url: it would call GitHub's API)
