@@ -189,8 +189,10 @@ def test_keyboard_shortcuts_focus_search_and_turn_pages(open_page, server):
     closed = "() => !document.getElementById('__search').checked && !document.activeElement.matches('input')"
     for key in ("/", "s"):
         page.wait_for_function(closed)
-        # A reader's pause after Escape: a key pressed within a few milliseconds of it can
-        # race with search's close and leave it shut (seen about one run in three; open).
+        # A reader's pause after Escape. Material itself drops a shortcut pressed within
+        # about 30 ms of Escape (its focus watch is debounced, and `/` only focuses the
+        # field): measured the same with and without partials/lazy-search.html, so it is
+        # not ours, and no reader types that fast.
         page.wait_for_timeout(500)
         focus_search(page, key)
         page.wait_for_function("() => document.getElementById('__search').checked")  # search mode
