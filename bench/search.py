@@ -228,7 +228,7 @@ def worker_times(browser, base: str) -> dict:
     context = browser.new_context()
     page = context.new_page()
     page.goto(base)
-    focus_search(page)  # the lazy-search partial creates workers once search is wanted
+    focus_search(page)  # hooks/search_lazy.js creates workers once search is wanted
     worker = page.evaluate("() => new URL(JSON.parse(document.getElementById('__config').textContent).search,"
                            " document.baseURI).href")
     times = page.evaluate(WORKER_TIMES, [worker, QUERY])

@@ -3,7 +3,7 @@
 What a first visit with an empty cache fetches from a Material page: the HTML and the
 stylesheets, scripts and icon it links, and sitemap.xml (navigation.instant reads it);
 then, for search, the search worker and the search index. Material starts those two at
-page load unless the page defers them (this site's lazy-search partial does, until search
+page load unless the page defers them (this site's hooks/search_lazy.js does, until search
 is first used), so they are summed apart. Each file counts at its brotli size, as nginx
 sends it to a browser asking for br. An estimate: the in-browser budget test is in tests/.
 """

@@ -5,7 +5,8 @@ Guarantees:
   nginx/site.conf's `$content_security_policy` map as a <meta http-equiv> tag (GitHub
   Pages cannot send headers), minus the directives a <meta> cannot carry;
 * the build fails, naming the page and the hash to add, when an inline script Material
-  writes is not allowed by that policy's script-src hashes.
+  writes is not allowed by that policy's script-src hashes, and naming the hash to remove
+  when no page has the script it allows (a stale hash widens the policy for nothing).
 
 This hook runs first among the post-processing hooks: minify.py and assets.py see pages
 that already carry their policy.
@@ -36,9 +37,16 @@ class Policy:
 
     text: str
     missing: dict[str, list[str]] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)
 
 
 _policy: Policy | None = None
+_dirty = False
+
+
+def on_startup(command: str, dirty: bool) -> None:
+    global _dirty
+    _dirty = dirty  # `mkdocs serve --dirty` renders only changed pages: no stale-hash check
 
 
 def csp_from_nginx(config_dir: Path) -> str:
@@ -71,8 +79,14 @@ def inline_script_hashes(html: str) -> set[str]:
     return hashes
 
 
+def allowed_hashes(policy: str) -> set[str]:
+    return {value for value in directives(policy).get("script-src", []) if value.startswith("'sha256-")}
+
+
 def with_csp(output: str, name: str, policy: Policy) -> str:
-    for digest in inline_script_hashes(output) - set(directives(policy.text).get("script-src", [])):
+    found = inline_script_hashes(output)
+    policy.used |= found
+    for digest in found - set(directives(policy.text).get("script-src", [])):
         policy.missing.setdefault(digest, []).append(name)
     meta = f'<meta http-equiv="Content-Security-Policy" content="{meta_policy(policy.text)}">'
     # Right after <meta charset>, before any script, so it governs all of them.
@@ -107,4 +121,10 @@ def on_post_build(config: MkDocsConfig) -> None:
         raise PluginError(
             "nginx/site.conf: the Content-Security-Policy script-src lacks the hash of an inline "
             "script that Material writes into the pages. Add to script-src:\n" + "\n".join(lines)
+        )
+    stale = sorted(allowed_hashes(_policy.text) - _policy.used)
+    if stale and not _dirty:
+        raise PluginError(
+            "nginx/site.conf: the Content-Security-Policy script-src allows inline scripts that no "
+            "page has. Remove from script-src: " + " ".join(stale)
         )

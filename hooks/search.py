@@ -4,12 +4,16 @@ Guarantees, for `mkdocs build` and `mkdocs serve`:
 * the site's search worker is one file, hooks/search_worker.js (question and filler words,
   misspellings, `--flags`; its header says how) followed by Material's own search worker,
   named by its content (assets/javascripts/workers/search.<8 hex>.min.js, so nginx caches
-  it like Material's files and the lazy-search partial recognises it);
+  it like Material's files and hooks/search_lazy.js recognises it);
 * every page and static template (404.html, 500.html) points Material at that worker in
   its __config, and Material's plain worker is not in the site;
-* the build fails, naming what, if Material's worker is not found in the theme or a page
-  does not name it (a Material upgrade that moved it): never a site whose search silently
-  lost the prelude.
+* search waits until it is wanted: hooks/search_lazy.js runs in front of Material's
+  bundle, in the same file (assets/javascripts/bundle.<8 hex>.min.js, named by its
+  content; every page and static template loads it instead of Material's, which is not in
+  the site), so it costs no request and no inline script;
+* the build fails, naming what, if Material's worker or bundle is not found in the theme
+  or a page does not name it (a Material upgrade that moved it): never a site whose search
+  silently lost the prelude or loads on every page.
 
 Material's index, results and highlighting are untouched: only the worker's query input
 changes, through Material's documented worker protocol (tests/test_search.py).
@@ -27,8 +31,12 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.pages import Page
 
 PRELUDE = Path(__file__).with_name("search_worker.js")
+LAZY = Path(__file__).with_name("search_lazy.js")
 WORKERS = "assets/javascripts/workers"
+SCRIPTS = "assets/javascripts"
 MATERIAL_WORKER = re.compile(r"^search\.[0-9a-f]{8}\.min\.js$")
+MATERIAL_BUNDLE = re.compile(r"^bundle\.[0-9a-f]{8}\.min\.js$")
+INDENT = re.compile(r"^[ \t]+", re.M)
 SOURCE_MAP = re.compile(r"\n//# sourceMappingURL=\S+\s*$")
 # The header comment and whole-line comments of the prelude: for people, not browsers.
 HEADER = re.compile(r"\A/\*.*?\*/\n", re.S)
@@ -36,49 +44,59 @@ LINE_COMMENT = re.compile(r"^[ \t]*//[^\n]*\n", re.M)
 
 
 @dataclass
-class Worker:
-    material: str  # Material's worker file name, as the pages name it
-    name: str      # the combined worker's file name
+class Script:
+    folder: str    # where it is, under site_dir
+    material: str  # Material's file name, as the pages name it
+    name: str      # the combined file's name
     text: str
 
 
-_worker: Worker | None = None
+_scripts: list[Script] = []
 
 
-def material_worker(config: MkDocsConfig) -> Path:
-    """Material's search worker, from the theme's folders (custom_dir first, as MkDocs)."""
-    for folder in config.theme.dirs:
-        found = sorted(p for p in (Path(folder) / WORKERS).glob("search.*.min.js") if MATERIAL_WORKER.match(p.name))
+def material_script(config: MkDocsConfig, folder: str, pattern: re.Pattern) -> Path:
+    """Material's script in `folder`, from the theme's folders (custom_dir first, as MkDocs)."""
+    for theme_dir in config.theme.dirs:
+        found = sorted(p for p in (Path(theme_dir) / folder).glob("*.min.js") if pattern.match(p.name))
         if len(found) > 1:
-            raise PluginError(f"{folder}/{WORKERS}: more than one search worker: {[p.name for p in found]}")
+            raise PluginError(f"{theme_dir}/{folder}: more than one {pattern.pattern}: {[p.name for p in found]}")
         if found:
             return found[0]
-    raise PluginError(f"Material's search worker ({WORKERS}/search.<hash>.min.js) not found in the theme: "
+    raise PluginError(f"Material's {folder}/{pattern.pattern} not found in the theme: "
                       "has a Material upgrade moved it? hooks/search.py needs it")
 
 
-def combined(material: Path) -> Worker:
-    prelude = LINE_COMMENT.sub("", HEADER.sub("", PRELUDE.read_text(encoding="utf-8")))
+def combined(folder: str, material: Path, prelude: str) -> Script:
+    """`prelude` (comments dropped) followed by Material's script, named by its content."""
+    prelude = LINE_COMMENT.sub("", HEADER.sub("", prelude))
     text = prelude.rstrip("\n") + "\n" + SOURCE_MAP.sub("\n", material.read_text(encoding="utf-8"))
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
-    return Worker(material.name, f"search.{digest}.min.js", text)
+    stem = material.name.split(".", 1)[0]
+    return Script(folder, material.name, f"{stem}.{digest}.min.js", text)
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    global _worker
-    _worker = combined(material_worker(config))
+    global _scripts
+    lazy = LAZY.read_text(encoding="utf-8")
+    _scripts = [
+        combined(WORKERS, material_script(config, WORKERS, MATERIAL_WORKER), PRELUDE.read_text(encoding="utf-8")),
+        # The page script has no multi-line strings: its indentation can go too.
+        combined(SCRIPTS, material_script(config, SCRIPTS, MATERIAL_BUNDLE), INDENT.sub("", lazy)),
+    ]
     return config
 
 
 def pointed(output: str, name: str) -> str:
-    """The page with its __config naming the combined worker instead of Material's."""
+    """The page loading the combined worker and bundle instead of Material's."""
     if 'id="__config"' not in output:
         return output  # not a Material page (e.g. a sitemap)
-    old = f"{WORKERS}/{_worker.material}"
-    if old not in output:
-        raise PluginError(f"{name}: its __config does not name Material's search worker {old}; "
-                          "hooks/search.py cannot point it at the prelude")
-    return output.replace(old, f"{WORKERS}/{_worker.name}")
+    for script in _scripts:
+        old = f"{script.folder}/{script.material}"
+        if old not in output:
+            raise PluginError(f"{name}: it does not name Material's {old}; hooks/search.py cannot "
+                              "put the search prelude in front of it")
+        output = output.replace(old, f"{script.folder}/{script.name}")
+    return output
 
 
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
@@ -90,7 +108,8 @@ def on_post_template(output_content: str, template_name: str, config: MkDocsConf
 
 
 def on_post_build(config: MkDocsConfig) -> None:
-    folder = Path(config.site_dir) / WORKERS
-    (folder / _worker.name).write_text(_worker.text, encoding="utf-8")
-    (folder / _worker.material).unlink(missing_ok=True)
-    (folder / (_worker.material + ".map")).unlink(missing_ok=True)
+    for script in _scripts:
+        folder = Path(config.site_dir) / script.folder
+        (folder / script.name).write_text(script.text, encoding="utf-8")
+        (folder / script.material).unlink(missing_ok=True)
+        (folder / (script.material + ".map")).unlink(missing_ok=True)

@@ -86,6 +86,10 @@ CASES = [
      # A new inline script (a Material upgrade, or a template edit) must be hashed into the CSP.
      lambda p: edit(p / "overrides" / "main.html", "{% block extrahead %}", "{% block extrahead %}<script>1</script>"),
      ["nginx/site.conf", "sha256-"]),
+    ("stale-hash-in-the-csp",
+     # An inline script that went away (moved into a file) must leave the policy too.
+     lambda p: edit(p / "nginx" / "site.conf", "script-src 'self'", "script-src 'self' 'sha256-AAAA'"),
+     ["nginx/site.conf", "Remove from script-src: 'sha256-AAAA'"]),
 ]
 
 

@@ -191,7 +191,7 @@ def test_keyboard_shortcuts_focus_search_and_turn_pages(open_page, server):
         page.wait_for_function(closed)
         # A reader's pause after Escape. Material itself drops a shortcut pressed within
         # about 30 ms of Escape (its focus watch is debounced, and `/` only focuses the
-        # field): measured the same with and without partials/lazy-search.html, so it is
+        # field): measured the same with and without hooks/search_lazy.js, so it is
         # not ours, and no reader types that fast.
         page.wait_for_timeout(500)
         focus_search(page, key)

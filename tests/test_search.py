@@ -344,7 +344,7 @@ WORKER_QUERIES = """async ([worker, docs, queries]) => {
       terms: Object.assign({}, ...group.map(doc => doc.terms)),
     })));
   }
-  w.terminate?.();  // the lazy-search stand-in has none
+  w.terminate?.();  // the search_lazy.js stand-in has none
   return answers;
 }"""
 
@@ -362,7 +362,7 @@ def ask(open_page, server):
     """ask(*queries) -> per query, the result pages (with their text) of the site's own
     search worker over DOCS."""
     page = open_page(server.url("/"))
-    focus_search(page)  # the lazy-search partial creates workers once search is wanted
+    focus_search(page)  # hooks/search_lazy.js creates workers once search is wanted
     worker = page.evaluate("() => new URL(JSON.parse(document.getElementById('__config').textContent).search,"
                            " document.baseURI).href")
 
