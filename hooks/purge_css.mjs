@@ -14,6 +14,12 @@ const [result] = await new PurgeCSS().purge({
   content: [`${site}/**/*.html`, `${site}/assets/javascripts/**/*.js`],
   css: [{ raw: Buffer.concat(chunks).toString("utf8") }],
   safelist: { standard: [/^md-tag--/] },
+  // The scripts' words, except "rtl": the pages alone say which text direction is used
+  // (<body dir=ltr>), so the [dir=rtl] rules go unless a page is right to left.
+  extractors: [{
+    extensions: ["js"],
+    extractor: (text) => (text.match(/[A-Za-z0-9_-]+/g) || []).filter((word) => word !== "rtl"),
+  }],
   // Material hides the light or dark copy of a diagram by its URL (img[src$="#only-dark"]):
   // PurgeCSS's word extractor sees no attributes, so src selectors are kept as a whole.
   dynamicAttributes: ["src"],
