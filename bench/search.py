@@ -185,8 +185,9 @@ TIMER = """() => {
 }"""
 
 
-def material_cost(browser, base: str, throttle: int) -> dict:
-    """From `/` and the query typed on the home page to the first result drawn."""
+def on_home_page(browser, base: str, throttle: int, act) -> tuple[object, dict[str, int]]:
+    """Open the home page (load finished, then the CPU throttled), run `act(page)` and
+    return its answer and the bytes fetched from then on."""
     context = browser.new_context()
     page = context.new_page()
     wire = Wire(page)
@@ -194,15 +195,24 @@ def material_cost(browser, base: str, throttle: int) -> dict:
     page.wait_for_load_state("networkidle")
     if throttle > 1:
         context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": throttle})
-    page.evaluate(TIMER)
     mark = wire.mark()
-    page.keyboard.press("/")
-    page.keyboard.type(QUERY)
-    page.wait_for_function("() => window.__bench.t1 !== undefined", timeout=600_000, polling=100)
+    answer = act(page)
     page.wait_for_timeout(300)
-    bench = page.evaluate("() => window.__bench")
     fetched = wire.since(mark, base)
     context.close()
+    return answer, fetched
+
+
+def material_cost(browser, base: str, throttle: int) -> dict:
+    """From `/` and the query typed on the home page to the first result drawn."""
+    def act(page):
+        page.evaluate(TIMER)
+        page.keyboard.press("/")
+        page.keyboard.type(QUERY)
+        page.wait_for_function("() => window.__bench.t1 !== undefined", timeout=600_000, polling=100)
+        return page.evaluate("() => window.__bench")
+
+    bench, fetched = on_home_page(browser, base, throttle, act)
     return {"ms": round(bench["t1"] - bench["t0"]), "bytes": sum(fetched.values()), "files": fetched}
 
 
@@ -247,18 +257,8 @@ PAGEFIND_SEARCH = """async ([base, query, shown]) => {
 
 
 def pagefind_cost(browser, base: str, throttle: int) -> dict:
-    context = browser.new_context()
-    page = context.new_page()
-    wire = Wire(page)
-    page.goto(base)
-    page.wait_for_load_state("networkidle")
-    if throttle > 1:
-        context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": throttle})
-    mark = wire.mark()
-    answer = page.evaluate(PAGEFIND_SEARCH, [base, QUERY, 5])
-    page.wait_for_timeout(300)
-    fetched = wire.since(mark, base)
-    context.close()
+    answer, fetched = on_home_page(browser, base, throttle,
+                                   lambda page: page.evaluate(PAGEFIND_SEARCH, [base, QUERY, 5]))
     return {"ms": round(answer["ms"]), "bytes": sum(fetched.values()), "files": fetched,
             "results": len(answer["urls"])}
 

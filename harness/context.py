@@ -71,3 +71,12 @@ def copy_context(dest: Path, project: Path = ROOT) -> Path:
     if (project / "node_modules").is_dir():
         os.symlink(project / "node_modules", dest / "node_modules")
     return dest
+
+
+def add_to_nav(project: Path, title: str, path: str) -> None:
+    """One nav line for a new note, before the last entry (Tags), as a writer adds it."""
+    config = project / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    anchor = "  - Tags: tags.md\n"
+    assert text.count(anchor) == 1, "the nav's last line moved: update harness.context.add_to_nav"
+    config.write_text(text.replace(anchor, f"  - {title}: {path}\n" + anchor), encoding="utf-8")

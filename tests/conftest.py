@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.browser import launch
+from harness.lifecycle import stopped_at_end
 from harness.nginx import Nginx, free_port, server_conf
 from harness.pages_host import PAGES_SERVER, PREFIX
 from harness.site import build
@@ -33,16 +34,8 @@ def site(tmp_path_factory, site_port) -> Path:
 def nginx_factory(tmp_path_factory):
     """Start nginx with any server config text: nginx_factory(server_config) -> Nginx.
     extra_http: directives added to the http context (e.g. a stock distribution default)."""
-    servers = []
-
-    def start(server_config: str, extra_http: str = "", port: int | None = None) -> Nginx:
-        server = Nginx(tmp_path_factory.mktemp("nginx"), server_config, extra_http, port)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
+    yield from stopped_at_end(lambda server_config, extra_http="", port=None: Nginx(
+        tmp_path_factory.mktemp("nginx"), server_config, extra_http, port))
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.lifecycle import stopped_at_end
 from harness.nginx import free_port
 from harness.paths import ROOT
 
@@ -160,16 +161,7 @@ def redis_command(port: int, *args: str) -> bytes:
 def app_factory(tmp_path_factory):
     """Start the app: app_factory(**env) -> App. All stopped by PID at the end."""
     log_dir = tmp_path_factory.mktemp("notes-api")
-    apps: list[App] = []
-
-    def start(**env: str) -> App:
-        app = App(log_dir, **env)
-        apps.append(app)
-        return app
-
-    yield start
-    for app in apps:
-        app.stop()
+    yield from stopped_at_end(lambda **env: App(log_dir, **env))
 
 
 @pytest.fixture(scope="module")

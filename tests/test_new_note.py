@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from harness.context import copy_context
+from harness.context import add_to_nav, copy_context
 from harness.pages import discover, notes
 from harness.site import build
 
@@ -30,11 +30,7 @@ GraphQL me client khud batata hai ki use kaunse fields chahiye: quokkafield jais
 def project(tmp_path_factory) -> Path:
     project = copy_context(tmp_path_factory.mktemp("new-note") / "project")
     (project / "docs" / "graphql.md").write_text(NOTE, encoding="utf-8")
-    config = project / "mkdocs.yml"
-    text = config.read_text(encoding="utf-8")
-    anchor = "  - Tags: tags.md\n"
-    assert text.count(anchor) == 1, "the nav's last line moved: update this test's anchor"
-    config.write_text(text.replace(anchor, "  - GraphQL: graphql.md\n" + anchor), encoding="utf-8")
+    add_to_nav(project, "GraphQL", "graphql.md")
     return project
 
 
