@@ -33,7 +33,8 @@ from harness.nginx import Nginx, main_conf, server_conf
 
 # The main config of every ladder step but the last: nginx.conf's modules, workers and
 # pcre_jit (the baseline's own maps use regexes too), but none of what the steps add one
-# at a time. The access log is on by default, so it is off until its own step.
+# at a time (sendfile and tcp_nopush come in with step c2, in the server block). The
+# access log is on by default, so it is off until its own step.
 BARE_HTTP = """
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
@@ -140,7 +141,8 @@ def steps(site: Path, page: str) -> list[dict]:
     folder = precompressed + "    index index.html;\n"
     body_maps, body = body_vars(size)
     healthz_like = add_headers() + "\n        if ($method_allowed = 0) { return 405; }\n        return 204;"
-    logic = {"body": folder + SERVING_LOGIC, "location": site_location(), "http": servable_map()}
+    file_io = ("    sendfile on;\n    tcp_nopush on;\n" + site_conf_part(r"^\s*open_file_cache[^\n]*$") + "\n")
+    logic = {"body": file_io + folder + SERVING_LOGIC, "location": site_location(), "http": servable_map()}
 
     def bare(**kw):
         return {"server": server(site, **kw), "main": bare_main}
@@ -153,18 +155,20 @@ def steps(site: Path, page: str) -> list[dict]:
                                        http=body_maps), page, 200, None),
         ("c", "bare `location / {}` serving the page's .br file by its own name (open, fstat, read, close "
               "per request)", bare(), page + "index.html.br", 200, None),
+        ("c2", "+ production's file I/O: sendfile, tcp_nopush (nginx.conf), open_file_cache (site.conf)",
+         bare(body=file_io), page + "index.html.br", 200, None),
         ("d", "+ charset, gzip_static/brotli_static: `/…/index.html` answered with its .br",
-         bare(body=precompressed), page + "index.html", 200, "br"),
+         bare(body=file_io + precompressed), page + "index.html", 200, "br"),
         ("d2", "+ the folder URL through `index index.html` (an internal redirect to index.html)",
-         bare(body=folder), page, 200, "br"),
+         bare(body=file_io + folder), page, 200, "br"),
         ("e", "+ site.conf's serving logic: method and allow-list maps and their `if`s, try_files (the folder's "
               "index.html in place), error pages, the other locations", bare(**logic), page, 200, "br"),
         ("f", "+ the add_header set (maps by response type: CSP and the page policies, Vary, Cache-Control, Allow)",
          bare(**logic, server_headers=True), page, 200, "br"),
         ("g", "+ access log (nginx.conf's: combined, buffer=64k flush=1s; to a file here)",
          bare(**{**logic, "body": logic["body"] + "\n    " + ACCESS_LOG}, server_headers=True), page, 200, "br"),
-        ("h", "= production: nginx.conf + site.conf as they are (adds sendfile, tcp_nopush, open_file_cache, "
-              "limits and timeouts)", production(), page, 200, "br"),
+        ("h", "= production: nginx.conf + site.conf as they are (adds the limits and timeouts, keepalive "
+              "settings, types_hash_max_size, temp paths)", production(), page, 200, "br"),
     ]
     return [{"key": k, "adds": adds, **conf, "path": path, "status": status, "encoding": enc}
             for k, adds, conf, path, status, enc in rows]
@@ -202,7 +206,7 @@ def variants(site: Path, page: str) -> list[dict]:
     return [{"key": k, "adds": adds, **conf, "path": page, "status": 200, "encoding": "br"} for k, adds, conf in rows]
 
 
-LADDER_KEYS = ("a", "b", "c", "d", "d2", "e", "f", "g", "h")
+LADDER_KEYS = ("a", "b", "c", "c2", "d", "d2", "e", "f", "g", "h")
 
 
 def run_step(step: dict, site: Path, workdir: Path, duration: int, warmup: int, tag: str, pairs: int = 1) -> list[dict]:
