@@ -200,7 +200,8 @@ def variants(site: Path, page: str) -> list[dict]:
         ("h-jit", "production with pcre_jit off (as before this bisect)", production(main_transform=no_jit)),
         ("h-redirect", f"production with `{OLD_TRY_FILES}` (folder URLs through the index internal redirect, "
                        "as before this bisect)", production(redirect)),
-        ("h-before", "both of the above: the serving path as it was before this bisect",
+        ("h-before", "pcre_jit off and `try_files $uri $uri/ =404;` together: the serving path as it was "
+                     "before this bisect",
          production(redirect, no_jit)),
     ]
     return [{"key": k, "adds": adds, **conf, "path": page, "status": 200, "encoding": "br"} for k, adds, conf in rows]
