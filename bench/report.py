@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import search
+from bench import bisect, search
 
 # A page should serve at this share or more of the /healthz baseline's requests per second.
 PAGE_TARGET = 0.80
@@ -108,32 +108,55 @@ def serving_md(s: dict) -> str:
     labels = {"page_br": ("production", f"page `{s['page']}`", "br (brotli_static)"),
               "js_bundle_br": ("production", f"JS bundle `{s['js_bundle']}`", "br (brotli_static)"),
               "page_gzip_static": ("production", f"page `{s['page']}`", "gzip (gzip_static)"),
-              "page_gzip_on_the_fly": ("gzip on the fly", f"page `{s['page']}`", "gzip, level 6 per request"),
-              "page_br_open_file_cache": ("diagnostic: + open_file_cache", f"page `{s['page']}`", "br (brotli_static)"),
-              "page_br_open_file_cache_unlogged": ("diagnostic: + open_file_cache, pages unlogged",
-                                                   f"page `{s['page']}`", "br (brotli_static)")}
+              "page_gzip_on_the_fly": ("gzip on the fly", f"page `{s['page']}`", "gzip, level 6 per request")}
     rows = []
     for variant, run in s["runs"].items():
         b = run["baseline"]
         rows.append([variant.replace("_", " "), f'`/healthz` (204), {len(run["healthz"])} runs', "—",
                      f'{b["requests_per_second"]:,.0f} mean ({b["min"]:,.0f}–{b["max"]:,.0f})', "—", "—",
-                     f'{b["latency_p99_ms"]:.2f}', "—", run["healthz"][0]["bytes_per_response"], b["errors"]])
+                     f'{b["latency_p99_ms"]:.2f}', "—", cpu(run["healthz"]), run["healthz"][0]["bytes_per_response"],
+                     b["errors"]])
         for name, r in run["targets"].items():
             ratio = s["ratios"][name]
             config, target, encoding = labels[name]
             rows.append([config, target, encoding, f'{r["requests_per_second"]:,.0f}',
                          f'{ratio["baseline_rps"]:,.0f}', f'**{ratio["rps_ratio_to_healthz"]:.2f}**',
-                         f'{r["latency_p99_ms"]:.2f}', f'{ratio["p99_ratio_to_healthz"]:.2f}',
+                         f'{r["latency_p99_ms"]:.2f}', f'{ratio["p99_ratio_to_healthz"]:.2f}', cpu([r]),
                          r["bytes_per_response"], f'{r["socket_errors"]} / {r["non_2xx"]}'])
     page = s["ratios"]["page_br"]
     verdict = ("met" if page["rps_ratio_to_healthz"] >= PAGE_TARGET and page["errors"] == 0 else "**not met**")
     spreads = ", ".join(f'{v.replace("_", " ")} {run["baseline"]["spread"]:.0%}' for v, run in s["runs"].items())
     return (table(["Config", "Target", "Encoding", "Requests/s", "Baseline req/s (/healthz next to it)",
-                   "Ratio to baseline", "p99 ms", "p99 ratio", "Bytes/response", "Errors (socket / non-2xx)"], rows)
+                   "Ratio to baseline", "p99 ms", "p99 ratio", "CPU µs/request, nginx / wrk", "Bytes/response",
+                   "Errors (socket / non-2xx)"], rows)
             + f"\nTarget, page at ≥ {PAGE_TARGET:.0%} of the baseline's requests/s with zero errors: {verdict} "
               f"({page['rps_ratio_to_healthz']:.0%}, {page['errors']} errors). "
               f"Spread of the /healthz runs, (max − min) / mean, a measure of how much the machine's load "
               f"moved during the run: {spreads}.\n")
+
+
+def cpu(runs: list[dict]) -> str:
+    """Mean CPU time per request of nginx's workers and of wrk over these runs."""
+    if any(r.get("server_cpu_us_per_request") is None for r in runs):
+        return "—"
+    return (f'{sum(r["server_cpu_us_per_request"] for r in runs) / len(runs):.1f} / '
+            f'{sum(r["client_cpu_us_per_request"] for r in runs) / len(runs):.1f}')
+
+
+def header_bytes_md(s: dict) -> str:
+    rows = [[h["kind"], f'`{h["path"]}`', h["status"], h["bytes"], ", ".join(h["fields"])]
+            for h in s.get("header_bytes") or []]
+    if not rows:
+        return ""
+    return ("\nResponse headers per kind of response, production config, asked for with "
+            "`Accept-Encoding: br` (bytes from the status line to the blank line, as sent on HTTP/1.1):\n\n"
+            + table(["Response", "Path", "Status", "Header bytes", "Fields"], rows))
+
+
+def bisect_md(b: dict) -> str:
+    if failed(b):
+        return f"Failed: `{failed(b)}`\n"
+    return bisect.markdown(b)
 
 
 def weight_md(w: dict) -> str:
@@ -183,11 +206,17 @@ def markdown(r: dict) -> str:
                    f"{next(iter(s['runs'].values()))['nginx_workers']} workers; 127.0.0.1 only. "
                    "Each ratio is to `/healthz` (`return 204`, no file) in the same nginx run: the mean of "
                    "the /healthz runs just before and just after that target. *gzip on the fly* is a copy of the config "
-                   "with `gzip on; gzip_comp_level 6;` and gzip_static/brotli_static off. The two *diagnostic* "
-                   "configs are not the project's: the production config plus `open_file_cache` (no "
-                   "open/fstat per request), then also `access_log off` for pages, as /healthz has. They "
-                   "show where a page's cost over the baseline goes.\n\n")(r["serving"]) if "runs" in r.get("serving", {}) else "",
-        serving_md(r.get("serving", {})),
+                   "with `gzip on; gzip_comp_level 6;` and gzip_static/brotli_static off. CPU µs/request: "
+                   "the CPU time of nginx's workers and of wrk during the run, per request; on a shared "
+                   "machine it moves much less with the neighbours' load than requests/s do.\n\n")(r["serving"])
+        if "runs" in r.get("serving", {}) else "",
+        serving_md(r.get("serving", {})) + header_bytes_md(r.get("serving", {})),
+        "## Serving bisect: where a page's cost over `/healthz` goes (bench/bisect.py)\n",
+        "A ladder of nginx configs from `return 204` to production, one concern per step, then "
+        "production with one thing changed (h-…). Each config runs in its own nginx; each target "
+        "run is a ratio to the `/healthz` runs (answered exactly as production answers it) just "
+        "before and after it, in the same nginx. Configs run in a different order each round.\n\n"
+        + (bisect_md(r["serving_bisect"]) if "serving_bisect" in r else "Not run.\n"),
         "## Page weight: first visit, per page (estimate)\n",
         "Sum of the brotli sizes on disk of what a first visit with an empty cache fetches: the HTML, "
         "its stylesheets, scripts and icon and sitemap.xml, then the search worker and index. "

@@ -20,7 +20,7 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import build, report, search, serve, weight
+from bench import bisect, build, report, search, serve, weight
 from harness.nginx import NGINX
 from harness.pages import PAGES
 from harness.paths import ROOT
@@ -115,6 +115,9 @@ def main() -> int:
                         help="largest page count also built with the production hooks (default: 1000)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default: 10)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of wrk warm-up, discarded (default: 2)")
+    parser.add_argument("--bisect-rounds", type=int, default=3,
+                        help="passes over the serving bisect's configs (bench/bisect.py; default: 3, 0 skips it)")
+    parser.add_argument("--bisect-duration", type=int, default=2, help="seconds per bisect wrk run (default: 2)")
     parser.add_argument("--search-notes", default="100,1000",
                         help="generated note counts for the search cost, besides the site's own (default: 100,1000)")
     parser.add_argument("--out", type=Path, default=HERE / "results")
@@ -147,6 +150,9 @@ def main() -> int:
                 "note": "brotli sizes of the built files on disk; an estimate, not a browser measurement"})
             section(results, "serving", lambda: serve.serving(site["path"], workdir / "nginx",
                                                               args.duration, args.warmup))
+            if args.bisect_rounds:
+                section(results, "serving_bisect", lambda: bisect.bisect(
+                    site["path"], workdir / "bisect", args.bisect_duration, 1, args.bisect_rounds))
             # wrk's own text output, kept next to the results for reading.
             for log in (workdir / "nginx").glob("wrk-*.txt"):
                 shutil.copy(log, args.out / log.name)
@@ -168,7 +174,7 @@ def main() -> int:
     (args.out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "latest.md").write_text(report.markdown(results))
     print(f"[bench] done in {results['total_seconds']} s: {args.out / 'latest.md'}", flush=True)
-    failed = [name for name in ("cold_make_site", "page_weight", "serving", "search")
+    failed = [name for name in ("cold_make_site", "page_weight", "serving", "serving_bisect", "search")
               if "error" in results.get(name, {})]
     failed += [f"scaling_{s['pages_generated']}" for s in scaling if "error" in s]
     if failed:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -43,27 +45,29 @@ def gzip_on_the_fly(config: str) -> str:
     return config
 
 
-# Diagnostics only, not the project's config: they show where a page's cost over the
-# baseline goes. open_file_cache keeps open descriptors (no open/fstat per request); the
-# unlogged variant also drops the access log line that /healthz never writes.
-OPEN_FILE_CACHE = "open_file_cache max=1000 inactive=60s; open_file_cache_valid 60s;"
+def cpu_ns(pids: list[int]) -> int:
+    """CPU time the processes have run, in ns: the scheduler's own count, system calls
+    included (softirq work, such as loopback delivery, may be accounted apart)."""
+    return sum(int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) for pid in pids)
 
 
-def no_access_log(config: str) -> str:
-    """The server block with page requests unlogged, as /healthz already is."""
-    config, n = re.subn(r"(?m)^(\s*)try_files \$uri \$uri/ =404;",
-                        lambda m: m.group(0) + "\n" + m.group(1) + "access_log off;", config)
-    assert n == 1, "nginx/site.conf: expected one 'try_files $uri $uri/ =404;'"
-    return config
+def children_cpu_ns() -> int:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return int((usage.ru_utime + usage.ru_stime) * 1e9)
 
 
-def wrk(url: str, encoding: str, duration: int, warmup: int, log: Path) -> dict:
+def wrk(url: str, encoding: str, duration: int, warmup: int, log: Path, server_pids: list[int] = ()) -> dict:
+    """One wrk run. Besides requests/s, the CPU time per request of nginx's workers and of
+    wrk itself: on a shared machine the requests/s move with the neighbours' load, the CPU
+    each request costs much less so (bench/README.md)."""
     header = ["-H", f"Accept-Encoding: {encoding}"]
     base = ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), *header]
     # Warm-up first (discarded): page cache, nginx's open files, TCP connections.
     subprocess.run([*base, "-d", f"{warmup}s", url], capture_output=True, timeout=warmup + 30, check=True)
+    server_before, client_before = cpu_ns(server_pids), children_cpu_ns()
     done = subprocess.run([*base, "-d", f"{duration}s", "--latency", "-s", str(LUA), url],
                           capture_output=True, text=True, timeout=duration + 30, check=True)
+    server_cpu, client_cpu = cpu_ns(server_pids) - server_before, children_cpu_ns() - client_before
     log.write_text(done.stdout + done.stderr)
     stats = json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1])
     seconds = stats["duration_us"] / 1e6
@@ -73,7 +77,9 @@ def wrk(url: str, encoding: str, duration: int, warmup: int, log: Path) -> dict:
             "bytes_per_response": round(stats["bytes"] / max(stats["requests"], 1)),
             "latency_p50_ms": stats["latency_p50_us"] / 1000, "latency_p99_ms": stats["latency_p99_us"] / 1000,
             "latency_mean_ms": round(stats["latency_mean_us"] / 1000, 3),
-            "socket_errors": errors, "non_2xx": stats["status_errors"]}
+            "socket_errors": errors, "non_2xx": stats["status_errors"],
+            "server_cpu_us_per_request": round(server_cpu / 1e3 / max(stats["requests"], 1), 3) if server_pids else None,
+            "client_cpu_us_per_request": round(client_cpu / 1e3 / max(stats["requests"], 1), 3)}
 
 
 def preflight(server: Nginx, path: str, encoding: str, expect_status: int, expect_encoding: str | None) -> dict:
@@ -87,9 +93,11 @@ def preflight(server: Nginx, path: str, encoding: str, expect_status: int, expec
     return {"status": status, "content_encoding": got, "body_bytes": len(body)}
 
 
-def workers(server: Nginx) -> int:
-    out = subprocess.run(["ps", "--ppid", str(server.proc.pid), "--no-headers"], capture_output=True, text=True)
-    return len(out.stdout.splitlines())
+def worker_pids(server: Nginx) -> list[int]:
+    out = subprocess.run(["ps", "--ppid", str(server.proc.pid), "--no-headers", "-o", "pid"],
+                         capture_output=True, text=True)
+    return [int(pid) for pid in out.stdout.split()]
+
 
 
 def serving(site: Path, workdir: Path, duration: int, warmup: int, page: str = "/docker/") -> dict:
@@ -107,24 +115,25 @@ def serving(site: Path, workdir: Path, duration: int, warmup: int, page: str = "
                        "js_bundle_br": (js, "br", 200, "br"),
                        "page_gzip_static": (page, "gzip", 200, "gzip")},
         "gzip_on_the_fly": {"page_gzip_on_the_fly": (page, "gzip", 200, "gzip")},
-        "diagnostic_open_file_cache": {"page_br_open_file_cache": (page, "br", 200, "br")},
-        "diagnostic_open_file_cache_unlogged": {"page_br_open_file_cache_unlogged": (page, "br", 200, "br")},
     }
     # variant -> (server block, extra directives for the http context)
     configs = {"production": (server_conf(site), ""),
-               "gzip_on_the_fly": (gzip_on_the_fly(server_conf(site)), ""),
-               "diagnostic_open_file_cache": (server_conf(site), OPEN_FILE_CACHE),
-               "diagnostic_open_file_cache_unlogged": (no_access_log(server_conf(site)), OPEN_FILE_CACHE)}
+               "gzip_on_the_fly": (gzip_on_the_fly(server_conf(site)), "")}
 
     def measure(server: Nginx, variant: str, name, path, encoding, status, content_encoding):
         check = preflight(server, path, encoding, status, content_encoding)
-        result = wrk(server.url(path), encoding, duration, warmup, workdir / f"wrk-{variant}-{name}.txt")
+        result = wrk(server.url(path), encoding, duration, warmup, workdir / f"wrk-{variant}-{name}.txt",
+                     worker_pids(server))
         return {**result, "preflight": check}
 
+    headers = None
     for variant, targets in plan.items():
         server = Nginx(workdir / variant, *configs[variant])
         try:
-            run = runs[variant] = {"nginx_workers": workers(server), "load_average": os.getloadavg(),
+            if variant == "production":
+                headers = header_bytes(server, site)
+            pids = worker_pids(server)
+            run = runs[variant] = {"nginx_workers": len(pids), "load_average": os.getloadavg(),
                                    "healthz": [measure(server, variant, "healthz-0", *healthz)], "targets": {}}
             for i, (name, target) in enumerate(targets.items(), start=1):
                 run["targets"][name] = measure(server, variant, name, *target)
@@ -150,4 +159,49 @@ def serving(site: Path, workdir: Path, duration: int, warmup: int, page: str = "
                 "errors": result["socket_errors"] + result["non_2xx"],
             }
     return {"page": page, "js_bundle": js, "threads": THREADS, "connections": CONNECTIONS,
-            "duration_seconds": duration, "warmup_seconds": warmup, "runs": runs, "ratios": ratios}
+            "duration_seconds": duration, "warmup_seconds": warmup, "runs": runs, "ratios": ratios,
+            "header_bytes": headers}
+
+
+def header_bytes(server: Nginx, site: Path) -> list[dict]:
+    """The bytes of the response headers (status line to the blank line, as sent on
+    HTTP/1.1) per kind of response, asked for as a browser would (Accept-Encoding: br):
+    every response's headers count in what a visit downloads."""
+    def first(folder, pattern):
+        return "/" + str(next((site / folder).glob(pattern)).relative_to(site))
+
+    kinds = [("page", "/docker/", {"Sec-Fetch-Dest": "document"}),
+             ("page, instant navigation", "/docker/", {"Sec-Fetch-Dest": "empty"}),
+             ("stylesheet (fingerprinted)", first("assets/stylesheets", "*.min.css"), {}),
+             ("JS bundle (fingerprinted)", first("assets/javascripts", "bundle.*.min.js"), {}),
+             ("search worker (fingerprinted)", first("assets/javascripts/workers", "search.*.min.js"), {}),
+             ("search index", "/search/search_index.json", {}),
+             ("icon, SVG", "/assets/favicon.svg", {}),
+             ("icon, PNG", "/assets/images/favicon.png", {}),
+             ("diagram, SVG", first("assets/diagrams", "*.svg"), {}),
+             ("sitemap.xml", "/sitemap.xml", {}),
+             ("404 page", "/no-such-page/", {}),
+             ("redirect to the folder", "/docker", {}),
+             ("304 of a page", "/docker/", {"If-None-Match": "ETAG"})]
+    out = []
+    for kind, path, extra in kinds:
+        if extra.get("If-None-Match") == "ETAG":
+            extra = {"If-None-Match": fetch(server.url(path), headers={"Accept-Encoding": "br"})[1]["ETag"]}
+        request = "".join(f"{k}: {v}\r\n" for k, v in {"Host": f"127.0.0.1:{server.port}",
+                                                        "Accept-Encoding": "br", **extra}.items())
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(f"GET {path} HTTP/1.1\r\n{request}Connection: close\r\n\r\n".encode())
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        head = data.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
+        # Connection: close is the measuring request's own; a browser keeps the connection
+        # (nginx then sends Connection: keep-alive, 5 bytes more).
+        lines = head.decode("latin-1").split("\r\n")
+        out.append({"kind": kind, "path": path, "status": int(lines[0].split()[1]),
+                    "bytes": len(head) + (5 if "Connection: close" in lines else 0),
+                    "fields": [line.split(":", 1)[0] for line in lines[1:] if line]})
+    return out

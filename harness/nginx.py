@@ -55,13 +55,15 @@ def main_conf(workdir: Path, extra_http: str = "", root_workers: bool = True) ->
 class Nginx:
     """A real nginx process on a free loopback port; stop() ends it (by its PID)."""
 
-    def __init__(self, workdir: Path, server_config: str, extra_http: str = "", port: int | None = None):
+    def __init__(self, workdir: Path, server_config: str, extra_http: str = "", port: int | None = None,
+                 main_config: str | None = None):
         self.workdir = workdir
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "site.conf").write_text(server_config.replace("__PORT__", str(self.port)))
-        (workdir / "nginx.conf").write_text(main_conf(workdir, extra_http))
+        # main_config: a whole main config instead of the image's (the bench's bisect ladder).
+        (workdir / "nginx.conf").write_text(main_config if main_config is not None else main_conf(workdir, extra_http))
         check = subprocess.run([NGINX, "-t", "-e", str(workdir / "early-error.log"),
                                 "-c", str(workdir / "nginx.conf")],
                                capture_output=True, text=True)
