@@ -4,23 +4,26 @@ request, and little per build.
 Guarantees, for `mkdocs build` (skipped under `mkdocs serve`, where it would only slow down
 live reload): every text file of the finished site (this hook is listed last in mkdocs.yml,
 so it sees the final files) gets a .br (brotli 11) and a .gz beside it, with the same mtime
-(stable Last-Modified and ETag), unless compressing does not make it smaller.
+(stable Last-Modified and ETag), unless compressing does not make it smaller. The bytes
+depend only on the file's content and path: every build writes the same .br and .gz.
 
 Cost follows what changed: each result is cached by the file's content hash in
 .cache/compress/ (outside site/), so an unchanged file is never compressed again, and the
-files that are new go to both cores. zopfli (the densest gzip, about 50x slower than zlib)
-is spent only where it pays: the large, fingerprinted assets every visitor fetches and
-caches, which change only with a theme upgrade (assets/); pages and the search index, which
-change with every edit and which gzip-only clients alone receive, get zlib level 9.
+files that are new are compressed on every core by a thread pool (brotli, zlib and zopfli
+release the GIL), largest first, so the longest job (the search index) does not start last.
+
+zopfli (the densest gzip, far slower than zlib) is spent only where it pays: the large
+theme scripts and the stylesheet, fingerprinted files every visitor fetches and caches.
+Everything else (pages, the search index, diagrams) changes with edits and reaches only
+gzip-only clients as .gz, so it gets zlib level 9. bench/ measures what each costs.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import zlib
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import brotli
@@ -30,6 +33,7 @@ from mkdocs.config.defaults import MkDocsConfig
 # Source maps (.map) are left out: only developer tools fetch them.
 COMPRESSIBLE = {".html", ".css", ".js", ".json", ".xml", ".svg", ".txt"}
 ZOPFLI_MIN_BYTES = 20_000
+ZOPFLI_FOLDERS = ("assets/javascripts/", "assets/stylesheets/")
 
 _command: str | None = None
 
@@ -39,14 +43,20 @@ def on_startup(command: str, dirty: bool) -> None:
     _command = command
 
 
-# The workers get library functions, not this module's: MkDocs loads a hook under its path
-# as the module name, which a worker process could not import to find a function of it.
-BROTLI = functools.partial(brotli.compress, quality=11)
-ZLIB_GZIP = functools.partial(zlib.compress, level=9, wbits=31)  # gzip container, level 9
-
-
 def wants_zopfli(relative: str, size: int) -> bool:
-    return size >= ZOPFLI_MIN_BYTES and relative.startswith("assets/")
+    return size >= ZOPFLI_MIN_BYTES and relative.startswith(ZOPFLI_FOLDERS)
+
+
+def gzipped(data: bytes, dense: bool) -> bytes:
+    return zopfli.gzip.compress(data) if dense else zlib.compress(data, level=9, wbits=31)  # gzip container
+
+
+def compress_into(cache: Path, key: str, data: bytes, dense: bool) -> None:
+    """One cache entry: the .gz, then the .br, whose presence marks the entry complete."""
+    for suffix, packed in ((".gz", gzipped(data, dense)), (".br", brotli.compress(data, quality=11))):
+        tmp = cache / f"{key}{suffix}.tmp"
+        tmp.write_bytes(packed)
+        tmp.replace(cache / f"{key}{suffix}")
 
 
 def precompress(site_dir: Path, cache: Path) -> None:
@@ -62,20 +72,17 @@ def precompress(site_dir: Path, cache: Path) -> None:
         if not (cache / f"{key}.br").exists() and key not in jobs:
             jobs[key] = (data, dense)
     if jobs:
-        with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            gzipped = {key: pool.submit(zopfli.gzip.compress if dense else ZLIB_GZIP, data)
-                       for key, (data, dense) in jobs.items()}
-            brotlied = {key: pool.submit(BROTLI, data) for key, (data, _) in jobs.items()}
-            for key in jobs:
-                (cache / f"{key}.gz").write_bytes(gzipped[key].result())
-                # Written last: its presence marks a complete entry.
-                (cache / f"{key}.br").write_bytes(brotlied[key].result())
+        # Largest first: the pool's last job is then a short one, and both cores finish together.
+        order = sorted(jobs, key=lambda k: len(jobs[k][0]), reverse=True)
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="compress") as pool:
+            for future in [pool.submit(compress_into, cache, key, *jobs[key]) for key in order]:
+                future.result()  # an error stops the build
     for path, key in keys.items():
-        size, stat = path.stat().st_size, path.stat()
+        stat = path.stat()
         for suffix in (".gz", ".br"):
             packed = (cache / f"{key}{suffix}").read_bytes()
             target = path.with_name(path.name + suffix)
-            if len(packed) >= size:
+            if len(packed) >= stat.st_size:
                 target.unlink(missing_ok=True)
                 continue  # nginx then sends the plain file, which is smaller
             target.write_bytes(packed)
