@@ -5,13 +5,16 @@ reload stays fast):
 * unused search files: with English-only search Material's worker loads none of the lunr
   language files (1.5 MB, mostly Thai word segmentation); they are not in the site;
 * no source maps: only developer tools read them, and they carry the theme's sources;
-  the scripts' `sourceMappingURL` comments go with them;
+  the scripts' `sourceMappingURL` comments go with them. Both are settled in on_files, so
+  MkDocs never copies what would be deleted, and the scripts are final from the start;
 * one stylesheet: Material's two stylesheets and extra_css become one file with the rules
   no page uses dropped (PurgeCSS, hooks/purge_css.mjs), named by its content
   (site.<hash>.min.css, cached forever by nginx), linked from every page in their place.
   The build fails if a linked stylesheet does not exist or pages link different sets.
   The purge result is cached in .cache/purge/ by the stylesheet and the set of words in the
-  site, so an edit that brings no new word does not run PurgeCSS again.
+  site, so an edit that brings no new word does not run PurgeCSS again. This runs after the
+  other hooks' on_post_build (priority below): compress.py has started compressing the
+  files that are final by then (search index, scripts, diagrams) while PurgeCSS runs.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from urllib.parse import urlsplit
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import Files
 
 STYLESHEET_LINK = re.compile(r"<link\b[^>]*\brel=[\"']?stylesheet\b[^>]*>")
 HREF = re.compile(r"\bhref=(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))")
@@ -112,20 +117,28 @@ def bundle_stylesheets(site_dir: Path, base_path: str, cache: Path) -> None:
         path.with_name(path.name + ".map").unlink(missing_ok=True)
 
 
-def drop_script_maps(site_dir: Path) -> None:
-    for source_map in site_dir.rglob("*.js.map"):
-        script = source_map.with_suffix("")
-        if script.is_file():
-            script.write_text(JS_SOURCE_MAP.sub("\n", script.read_text(encoding="utf-8")), encoding="utf-8")
-        source_map.unlink()
+def drop_script_maps(files: Files) -> None:
+    for source_map in [f for f in files if f.dest_uri.endswith(".js.map")]:
+        script = files.get_file_from_path(source_map.src_uri.removesuffix(".map"))
+        if script is not None:
+            script.content_string = JS_SOURCE_MAP.sub("\n", script.content_string)
+        files.remove(source_map)
 
 
-def on_post_build(config: MkDocsConfig) -> None:
-    site_dir = Path(config.site_dir)
+def on_files(files: Files, config: MkDocsConfig) -> Files:
     search = config.plugins.get("material/search") or config.plugins.get("search")
     if search is not None and list(search.config.lang or ["en"]) == ["en"]:
-        shutil.rmtree(site_dir / "assets" / "javascripts" / "lunr", ignore_errors=True)
+        for file in [f for f in files if f.dest_uri.startswith("assets/javascripts/lunr/")]:
+            files.remove(file)
     if _command == "build":
-        drop_script_maps(site_dir)
+        drop_script_maps(files)
+    return files
+
+
+# After the other hooks' post-build steps, compress.py's first one included (priority 0),
+# before compress.py's last one: see the docstring.
+@event_priority(-50)
+def on_post_build(config: MkDocsConfig) -> None:
+    if _command == "build":
         cache = Path(config.config_file_path).parent / ".cache" / "purge"
-        bundle_stylesheets(site_dir, urlsplit(config.site_url or "/").path, cache)
+        bundle_stylesheets(Path(config.site_dir), urlsplit(config.site_url or "/").path, cache)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 PRELUDE = Path(__file__).with_name("search_worker.js")
@@ -89,8 +90,11 @@ def on_post_template(output_content: str, template_name: str, config: MkDocsConf
     return pointed(output_content, template_name) if template_name.endswith(".html") else output_content
 
 
-def on_post_build(config: MkDocsConfig) -> None:
-    folder = Path(config.site_dir) / WORKERS
-    (folder / _worker.name).write_text(_worker.text, encoding="utf-8")
-    (folder / _worker.material).unlink(missing_ok=True)
-    (folder / (_worker.material + ".map")).unlink(missing_ok=True)
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    """The combined worker in the site, Material's (and its source map) not."""
+    for name in (_worker.material, _worker.material + ".map"):
+        file = files.get_file_from_path(f"{WORKERS}/{name}")
+        if file is not None:
+            files.remove(file)
+    files.append(File.generated(config, f"{WORKERS}/{_worker.name}", content=_worker.text))
+    return files
