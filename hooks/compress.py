@@ -3,7 +3,7 @@ request, and little per build.
 
 Guarantees, for `mkdocs build` (skipped under `mkdocs serve`, where it would only slow down
 live reload): every text file of the finished site (this hook is listed last in mkdocs.yml,
-so it sees the final files) gets a .br (brotli 11) and a .gz beside it, with the same mtime
+so it sees the final files) gets a .br (brotli) and a .gz beside it, with the same mtime
 (stable Last-Modified and ETag), unless compressing does not make it smaller. The bytes
 depend only on the file's content and path: every build writes the same .br and .gz.
 
@@ -11,11 +11,20 @@ Cost follows what changed: each result is cached by the file's content hash in
 .cache/compress/ (outside site/), so an unchanged file is never compressed again, and the
 files that are new are compressed on every core by a thread pool (brotli, zlib and zopfli
 release the GIL), largest first, so the longest job (the search index) does not start last.
+Compression starts in two steps: right after the other hooks' post-build steps for the
+files that are final by then (all but the pages and stylesheets, which assets.py rewrites
+next, at a lower priority), so it runs while PurgeCSS does; then, last, for the rest. A
+guess that turns out wrong costs only time: results are found by content hash.
 
-zopfli (the densest gzip, far slower than zlib) is spent only where it pays: the large
-theme scripts and the stylesheet, fingerprinted files every visitor fetches and caches.
-Everything else (pages, the search index, diagrams) changes with edits and reaches only
-gzip-only clients as .gz, so it gets zlib level 9. bench/ measures what each costs.
+The densest settings are spent only where they pay:
+* brotli 11 for everything but the pages: the theme's scripts and the stylesheet (every
+  visitor fetches them), the search index (large, and 10 would make it noticeably larger),
+  diagrams. The pages get brotli 10: they are most of the files and change with every edit,
+  and 11 would cost several times the time for a page barely smaller;
+* zopfli (the densest gzip, far slower than zlib) for the large theme scripts and the
+  stylesheet only; everything else changes with edits and reaches only gzip-only clients
+  as .gz, so it gets zlib level 9.
+bench/README.md says where the measurements behind this are.
 """
 
 from __future__ import annotations
@@ -23,19 +32,24 @@ from __future__ import annotations
 import hashlib
 import os
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import brotli
 import zopfli.gzip
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import CombinedEvent, event_priority
 
 # Source maps (.map) are left out: only developer tools fetch them.
 COMPRESSIBLE = {".html", ".css", ".js", ".json", ".xml", ".svg", ".txt"}
 ZOPFLI_MIN_BYTES = 20_000
 ZOPFLI_FOLDERS = ("assets/javascripts/", "assets/stylesheets/")
+# Rewritten by assets.py after the first step: compressed only in the last one.
+NOT_FINAL_YET = {".html", ".css"}
 
 _command: str | None = None
+_pool: ThreadPoolExecutor | None = None
+_pending: dict[str, Future] = {}  # cache key -> its compression, for this build
 
 
 def on_startup(command: str, dirty: bool) -> None:
@@ -51,33 +65,62 @@ def gzipped(data: bytes, dense: bool) -> bytes:
     return zopfli.gzip.compress(data) if dense else zlib.compress(data, level=9, wbits=31)  # gzip container
 
 
-def compress_into(cache: Path, key: str, data: bytes, dense: bool) -> None:
+def brotli_quality(relative: str) -> int:
+    return 10 if relative.endswith(".html") else 11
+
+
+def compress_into(cache: Path, key: str, data: bytes, dense: bool, quality: int) -> None:
     """One cache entry: the .gz, then the .br, whose presence marks the entry complete."""
-    for suffix, packed in ((".gz", gzipped(data, dense)), (".br", brotli.compress(data, quality=11))):
+    for suffix, packed in ((".gz", gzipped(data, dense)), (".br", brotli.compress(data, quality=quality))):
         tmp = cache / f"{key}{suffix}.tmp"
         tmp.write_bytes(packed)
         tmp.replace(cache / f"{key}{suffix}")
 
 
-def precompress(site_dir: Path, cache: Path) -> None:
-    cache.mkdir(parents=True, exist_ok=True)
-    files = sorted(p for p in site_dir.rglob("*") if p.suffix in COMPRESSIBLE and p.is_file())
-    jobs: dict[str, tuple[bytes, bool]] = {}
-    keys: dict[Path, str] = {}
-    for path in files:
+def entries(site_dir: Path, suffixes: set[str]) -> dict[Path, tuple[str, bytes, bool, int]]:
+    """path -> (cache key, content, zopfli or not, brotli quality) of the site's files with
+    these suffixes. The key names the content and how it is compressed."""
+    out = {}
+    for path in sorted(p for p in site_dir.rglob("*") if p.suffix in suffixes and p.is_file()):
         data = path.read_bytes()
-        dense = wants_zopfli(path.relative_to(site_dir).as_posix(), len(data))
-        key = hashlib.sha256(data).hexdigest() + ("z" if dense else "")
-        keys[path] = key
-        if not (cache / f"{key}.br").exists() and key not in jobs:
-            jobs[key] = (data, dense)
-    if jobs:
-        # Largest first: the pool's last job is then a short one, and both cores finish together.
-        order = sorted(jobs, key=lambda k: len(jobs[k][0]), reverse=True)
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="compress") as pool:
-            for future in [pool.submit(compress_into, cache, key, *jobs[key]) for key in order]:
-                future.result()  # an error stops the build
-    for path, key in keys.items():
+        relative = path.relative_to(site_dir).as_posix()
+        dense, quality = wants_zopfli(relative, len(data)), brotli_quality(relative)
+        key = hashlib.sha256(data).hexdigest() + ("z" if dense else "") + ("" if quality == 11 else f"q{quality}")
+        out[path] = (key, data, dense, quality)
+    return out
+
+
+def submit(found: dict[Path, tuple[str, bytes, bool, int]], cache: Path) -> None:
+    """Queue what is neither cached nor queued yet, largest first: the pool's last job is then a
+    short one, and both cores finish together."""
+    global _pool
+    new = {key: (data, dense, quality) for key, data, dense, quality in found.values()
+           if key not in _pending and not (cache / f"{key}.br").exists()}
+    if new and _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="compress")
+    for key in sorted(new, key=lambda k: len(new[k][0]), reverse=True):
+        _pending[key] = _pool.submit(compress_into, cache, key, *new[key])
+
+
+def stop() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(cancel_futures=True)
+        _pool = None
+    _pending.clear()
+
+
+def precompress(site_dir: Path, cache: Path) -> None:
+    """Every compressible file of the finished site gets its .gz and .br (see the docstring)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    found = entries(site_dir, COMPRESSIBLE)
+    submit(found, cache)
+    try:
+        for future in _pending.values():
+            future.result()  # an error stops the build
+    finally:
+        stop()
+    for path, (key, *_) in found.items():
         stat = path.stat()
         for suffix in (".gz", ".br"):
             packed = (cache / f"{key}{suffix}").read_bytes()
@@ -89,6 +132,25 @@ def precompress(site_dir: Path, cache: Path) -> None:
             os.utime(target, (stat.st_atime, stat.st_mtime))
 
 
-def on_post_build(config: MkDocsConfig) -> None:
+def cache_dir(config: MkDocsConfig) -> Path:
+    return Path(config.config_file_path).parent / ".cache" / "compress"
+
+
+def _start_early(config: MkDocsConfig) -> None:
     if _command == "build":
-        precompress(Path(config.site_dir), Path(config.config_file_path).parent / ".cache" / "compress")
+        stop()
+        cache_dir(config).mkdir(parents=True, exist_ok=True)
+        submit(entries(Path(config.site_dir), COMPRESSIBLE - NOT_FINAL_YET), cache_dir(config))
+
+
+@event_priority(-100)  # last of all: the files are final
+def _finish(config: MkDocsConfig) -> None:
+    if _command == "build":
+        precompress(Path(config.site_dir), cache_dir(config))
+
+
+on_post_build = CombinedEvent(_start_early, _finish)
+
+
+def on_build_error(error: Exception) -> None:
+    stop()
