@@ -11,8 +11,9 @@ reload stays fast):
   no page uses dropped (PurgeCSS, hooks/purge_css.mjs), named by its content
   (site.<hash>.min.css, cached forever by nginx), linked from every page in their place.
   The build fails if a linked stylesheet does not exist or pages link different sets.
-  The purge result is cached in .cache/purge/ by the stylesheet and the set of words in the
-  site, so an edit that brings no new word does not run PurgeCSS again. This runs after the
+  The purge result is cached in .cache/purge/ by the stylesheet and the words of the site
+  that the stylesheet's selectors could match, so an edit that brings no such word (new
+  prose, a new page of ordinary Markdown) does not run PurgeCSS again. This runs after the
   other hooks' on_post_build (priority below): compress.py has started compressing the
   files that are final by then (search index, scripts, diagrams) while PurgeCSS runs.
 """
@@ -38,6 +39,10 @@ JS_SOURCE_MAP = re.compile(r"\n//# sourceMappingURL=\S+\s*$")
 PURGE_SCRIPT = Path(__file__).with_name("purge_css.mjs")
 # PurgeCSS's default extractor: the "words" a selector's names are looked up in.
 WORD = re.compile(r"[A-Za-z0-9_-]+")
+# The value of an attribute selector that matches part of an attribute ([id^="fnref:"]): a
+# word containing it may matter too.
+PARTIAL_ATTRIBUTE = re.compile(r"\[[^\]=]*[\^$*|~]=\s*[\"']?([^\"'\]]+)")
+CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?|\\(.)")
 
 _command: str | None = None
 
@@ -62,15 +67,24 @@ def site_path(page: Path, href: str, site_dir: Path, base_path: str) -> Path:
     return (page.parent / href).resolve()
 
 
+def unescaped(css: str) -> str:
+    return CSS_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)) if m.group(1) else m.group(2), css)
+
+
 def purge_key(css: str, site_dir: Path) -> str:
-    """What PurgeCSS's result depends on: the stylesheet and the set of words in the pages and
-    scripts, split as its default extractor splits them. A text edit that brings no new word
-    (or class) leaves the key, and so the cached result, unchanged."""
+    """What PurgeCSS's result depends on: the stylesheet, and the words in the pages and
+    scripts (split as its default extractor splits them) that can match a selector. A
+    selector's names are words of the stylesheet's own text, and a partial attribute match
+    needs its value inside the word, so a word that is neither leaves the result as it is:
+    it stays out of the key, and the cached result is used."""
     words: set[str] = set()
     for path in [*site_dir.rglob("*.html"), *(site_dir / "assets" / "javascripts").rglob("*.js")]:
         words.update(WORD.findall(path.read_text(encoding="utf-8")))
+    names = set(WORD.findall(css)) | set(WORD.findall(unescaped(css)))
+    parts = set(PARTIAL_ATTRIBUTE.findall(css))
+    relevant = {w for w in words if w in names or any(part in w for part in parts)}
     digest = hashlib.sha256(PURGE_SCRIPT.read_bytes() + css.encode("utf-8"))
-    digest.update("\n".join(sorted(words)).encode("utf-8"))
+    digest.update("\n".join(sorted(relevant)).encode("utf-8"))
     return digest.hexdigest()
 
 
