@@ -11,10 +11,11 @@ Cost follows what changed: each result is cached by the file's content hash in
 .cache/compress/ (outside site/), so an unchanged file is never compressed again, and the
 files that are new are compressed on every core by a thread pool (brotli, zlib and zopfli
 release the GIL), largest first, so the longest job (the search index) does not start last.
-Compression starts in two steps: right after the other hooks' post-build steps for the
-files that are final by then (all but the pages and stylesheets, which assets.py rewrites
-next, at a lower priority), so it runs while PurgeCSS does; then, last, for the rest. A
-guess that turns out wrong costs only time: results are found by content hash.
+Compression starts in two steps: as soon as MkDocs and the search plugin have written
+their files, for those that are final by then (all but the pages and stylesheets, which
+assets.py rewrites at a lower priority), so it runs while social.py and diagrams.py wait
+for their drawings and PurgeCSS runs; then, last, for the rest. A guess that turns out wrong
+costs only time: results are found by content hash.
 
 The densest settings are spent only where they pay:
 * brotli 11 for everything but the pages: the theme's scripts and the stylesheet (every

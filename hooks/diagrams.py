@@ -32,6 +32,7 @@ from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
@@ -231,6 +232,9 @@ def on_build_error(error: Exception) -> None:
     stop_drawing()
 
 
+# Waits for drawing: after compress.py has queued the files that are final (priority 0), so
+# they are compressed meanwhile; before assets.py and compress.py's last step.
+@event_priority(-10)
 def on_post_build(config: MkDocsConfig) -> None:
     if _drawing is not None:
         finish_drawing(Path(config.site_dir))

@@ -48,6 +48,7 @@ from urllib.parse import urljoin
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
@@ -255,6 +256,9 @@ def stop_drawing() -> None:
         _pool = None
 
 
+# Waits for drawing: after compress.py has queued the files that are final (priority 0), so
+# they are compressed meanwhile; before assets.py and compress.py's last step.
+@event_priority(-10)
 def on_post_build(config: MkDocsConfig) -> None:
     """Wait for the drawings, check their size, copy every page's image into the site."""
     try:
