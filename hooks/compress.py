@@ -17,6 +17,12 @@ assets.py rewrites at a lower priority), so it runs while social.py and diagrams
 for their drawings and PurgeCSS runs; then, last, for the rest. A guess that turns out wrong
 costs only time: results are found by content hash.
 
+The search index, the largest file, is also the one that changes with every edit. Its
+content is known before MkDocs renders a page: Material's search plugin indexes each page's
+HTML as converted from Markdown. So on_env hands the pages to a second process (this file,
+run as a script) that builds the index with Material's own code and compresses it while
+MkDocs renders; if the index the plugin then writes is the same, its compression is done.
+
 The densest settings are spent only where they pay:
 * brotli 11 for everything but the pages: the theme's scripts and the stylesheet (every
   visitor fetches them), the search index (large, and 10 would make it noticeably larger),
@@ -31,15 +37,23 @@ bench/README.md says where the measurements behind this are.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import pickle
+import subprocess
+import sys
+import threading
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import brotli
 import zopfli.gzip
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import CombinedEvent, event_priority
+from mkdocs.structure.files import Files
 
 # Source maps (.map) are left out: only developer tools fetch them.
 COMPRESSIBLE = {".html", ".css", ".js", ".json", ".xml", ".svg", ".txt"}
@@ -47,10 +61,24 @@ ZOPFLI_MIN_BYTES = 20_000
 ZOPFLI_FOLDERS = ("assets/javascripts/", "assets/stylesheets/")
 # Rewritten by assets.py after the first step: compressed only in the last one.
 NOT_FINAL_YET = {".html", ".css"}
+SEARCH_INDEX = "search/search_index.json"
+
+log = logging.getLogger("mkdocs.hooks.compress")
+
+
+@dataclass
+class Ahead:
+    """The search index being built and compressed in a second process."""
+
+    process: subprocess.Popen
+    key: Future  # its cache key (or None), known once the index is built
+    done: Future  # set when the process has ended
+
 
 _command: str | None = None
 _pool: ThreadPoolExecutor | None = None
 _pending: dict[str, Future] = {}  # cache key -> its compression, for this build
+_ahead: Ahead | None = None
 
 
 def on_startup(command: str, dirty: bool) -> None:
@@ -78,15 +106,21 @@ def compress_into(cache: Path, key: str, data: bytes, dense: bool, quality: int)
         tmp.replace(cache / f"{key}{suffix}")
 
 
+def cache_key(relative: str, data: bytes) -> tuple[str, bool, int]:
+    """(cache key, zopfli or not, brotli quality): the key names the content and how it is
+    compressed."""
+    dense, quality = wants_zopfli(relative, len(data)), brotli_quality(relative)
+    return hashlib.sha256(data).hexdigest() + ("z" if dense else "") + ("" if quality == 11 else f"q{quality}"), \
+        dense, quality
+
+
 def entries(site_dir: Path, suffixes: set[str]) -> dict[Path, tuple[str, bytes, bool, int]]:
     """path -> (cache key, content, zopfli or not, brotli quality) of the site's files with
-    these suffixes. The key names the content and how it is compressed."""
+    these suffixes."""
     out = {}
     for path in sorted(p for p in site_dir.rglob("*") if p.suffix in suffixes and p.is_file()):
         data = path.read_bytes()
-        relative = path.relative_to(site_dir).as_posix()
-        dense, quality = wants_zopfli(relative, len(data)), brotli_quality(relative)
-        key = hashlib.sha256(data).hexdigest() + ("z" if dense else "") + ("" if quality == 11 else f"q{quality}")
+        key, dense, quality = cache_key(path.relative_to(site_dir).as_posix(), data)
         out[path] = (key, data, dense, quality)
     return out
 
@@ -104,11 +138,69 @@ def submit(found: dict[Path, tuple[str, bytes, bool, int]], cache: Path) -> None
 
 
 def stop() -> None:
-    global _pool
+    global _pool, _ahead
     if _pool is not None:
         _pool.shutdown(cancel_futures=True)
         _pool = None
+    if _ahead is not None:
+        _ahead.process.kill()
+        _ahead = None
     _pending.clear()
+
+
+def talk(ahead: Ahead, payload: bytes) -> None:
+    """The second process's stdin, stdout and end, in a thread of their own."""
+    try:
+        ahead.process.stdin.write(payload)
+        ahead.process.stdin.close()
+        ahead.key.set_result(ahead.process.stdout.readline().decode().strip() or None)
+        error = ahead.process.stderr.read().decode(errors="replace").strip()
+        if ahead.process.wait() != 0 and error:
+            log.info("The search index was not compressed ahead: %s", error.splitlines()[-1])
+    except (OSError, ValueError) as error:  # the process was stopped
+        if not ahead.key.done():
+            ahead.key.set_result(None)
+        log.debug("compress ahead: %s", error)
+    finally:
+        ahead.done.set_result(None)
+
+
+def start_ahead(config: MkDocsConfig, files: Files) -> None:
+    """The pages as Material's search plugin will index them, to a second process."""
+    global _ahead
+    search = config.plugins.get("material/search")
+    if search is None or not search.config.enabled:
+        return
+    pages = [SimpleNamespace(content=f.page.content, toc=f.page.toc, url=f.page.url, meta=f.page.meta,
+                             title=f.page.title) for f in files.documentation_pages() if f.page is not None]
+    try:
+        payload = pickle.dumps({"config": dict(search.config), "pages": pages, "cache": str(cache_dir(config))})
+    except (pickle.PicklingError, TypeError, AttributeError) as error:
+        log.debug("compress ahead: %s", error)
+        return
+    process = subprocess.Popen([sys.executable, __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    _ahead = Ahead(process, Future(), Future())
+    threading.Thread(target=talk, args=(_ahead, payload), daemon=True).start()
+
+
+def predict_search_index() -> int:
+    """Run as a script (start_ahead): the search index of the pages on stdin, as Material's
+    search plugin will write it, compressed into the cache; its cache key on stdout."""
+    from material.plugins.search.plugin import SearchIndex
+
+    job = pickle.load(sys.stdin.buffer)
+    index = SearchIndex(**job["config"])
+    for page in job["pages"]:
+        index.add_entry_from_context(page)
+    data = index.generate_search_index(None).encode("utf-8")
+    key, dense, quality = cache_key(SEARCH_INDEX, data)
+    print(key, flush=True)
+    cache = Path(job["cache"])
+    if not (cache / f"{key}.br").exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        compress_into(cache, key, data, dense, quality)
+    return 0
 
 
 def precompress(site_dir: Path, cache: Path) -> None:
@@ -121,6 +213,9 @@ def precompress(site_dir: Path, cache: Path) -> None:
             future.result()  # an error stops the build
     finally:
         stop()
+    for key, data, dense, quality in found.values():
+        if not (cache / f"{key}.br").exists():  # the second process failed: compressed here
+            compress_into(cache, key, data, dense, quality)
     for path, (key, *_) in found.items():
         stat = path.stat()
         for suffix in (".gz", ".br"):
@@ -137,11 +232,29 @@ def cache_dir(config: MkDocsConfig) -> Path:
     return Path(config.config_file_path).parent / ".cache" / "compress"
 
 
-def _start_early(config: MkDocsConfig) -> None:
+def on_env(env, config: MkDocsConfig, files: Files):
     if _command == "build":
         stop()
-        cache_dir(config).mkdir(parents=True, exist_ok=True)
-        submit(entries(Path(config.site_dir), COMPRESSIBLE - NOT_FINAL_YET), cache_dir(config))
+        start_ahead(config, files)
+    return env
+
+
+def _start_early(config: MkDocsConfig) -> None:
+    global _ahead
+    if _command != "build":
+        return
+    cache_dir(config).mkdir(parents=True, exist_ok=True)
+    found = entries(Path(config.site_dir), COMPRESSIBLE - NOT_FINAL_YET)
+    if _ahead is not None:
+        guessed = _ahead.key.result()
+        if guessed in {key for key, *_ in found.values()}:
+            _pending[guessed] = _ahead.done  # compressed by the second process
+        else:
+            if guessed is not None:
+                log.info("The search index differs from the one built ahead: compressed now.")
+            _ahead.process.kill()
+        _ahead = None
+    submit(found, cache_dir(config))
 
 
 @event_priority(-100)  # last of all: the files are final
@@ -155,3 +268,7 @@ on_post_build = CombinedEvent(_start_early, _finish)
 
 def on_build_error(error: Exception) -> None:
     stop()
+
+
+if __name__ == "__main__":
+    sys.exit(predict_search_index())
