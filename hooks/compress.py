@@ -3,7 +3,7 @@ request, and little per build.
 
 Guarantees, for `mkdocs build` (skipped under `mkdocs serve`, where it would only slow down
 live reload): every text file of the finished site (this hook is listed last in mkdocs.yml,
-so it sees the final files) gets a .br (brotli) and a .gz beside it, with the same mtime
+so it sees the final files) gets a .br (brotli 11) and a .gz beside it, with the same mtime
 (stable Last-Modified and ETag), unless compressing does not make it smaller. The bytes
 depend only on the file's content and path: every build writes the same .br and .gz.
 
@@ -23,15 +23,12 @@ HTML as converted from Markdown. So on_env hands the pages to a second process (
 run as a script) that builds the index with Material's own code and compresses it while
 MkDocs renders; if the index the plugin then writes is the same, its compression is done.
 
-The densest settings are spent only where they pay:
-* brotli 11 for everything but the pages: the theme's scripts and the stylesheet (every
-  visitor fetches them), the search index (large, and 10 would make it noticeably larger),
-  diagrams. The pages get brotli 10: they are most of the files and change with every edit,
-  and 11 would cost several times the time for a page barely smaller;
-* zopfli (the densest gzip, far slower than zlib) for the large theme scripts and the
-  stylesheet only; everything else changes with edits and reaches only gzip-only clients
-  as .gz, so it gets zlib level 9.
-bench/README.md says where the measurements behind this are.
+zopfli (the densest gzip, far slower than zlib) is spent only where it pays: the large
+theme scripts and the stylesheet, fingerprinted files every visitor fetches and caches.
+Everything else changes with edits and reaches only gzip-only clients as .gz, so it gets
+zlib level 9. brotli stays at 11 everywhere: quality 10 would be several times faster, but
+it adds a few per cent to every page and to the search index, which the page-weight
+budgets (tests/test_budgets.py) and readers pay for.
 """
 
 from __future__ import annotations
@@ -94,42 +91,35 @@ def gzipped(data: bytes, dense: bool) -> bytes:
     return zopfli.gzip.compress(data) if dense else zlib.compress(data, level=9, wbits=31)  # gzip container
 
 
-def brotli_quality(relative: str) -> int:
-    return 10 if relative.endswith(".html") else 11
-
-
-def compress_into(cache: Path, key: str, data: bytes, dense: bool, quality: int) -> None:
+def compress_into(cache: Path, key: str, data: bytes, dense: bool) -> None:
     """One cache entry: the .gz, then the .br, whose presence marks the entry complete."""
-    for suffix, packed in ((".gz", gzipped(data, dense)), (".br", brotli.compress(data, quality=quality))):
+    for suffix, packed in ((".gz", gzipped(data, dense)), (".br", brotli.compress(data, quality=11))):
         tmp = cache / f"{key}{suffix}.tmp"
         tmp.write_bytes(packed)
         tmp.replace(cache / f"{key}{suffix}")
 
 
-def cache_key(relative: str, data: bytes) -> tuple[str, bool, int]:
-    """(cache key, zopfli or not, brotli quality): the key names the content and how it is
-    compressed."""
-    dense, quality = wants_zopfli(relative, len(data)), brotli_quality(relative)
-    return hashlib.sha256(data).hexdigest() + ("z" if dense else "") + ("" if quality == 11 else f"q{quality}"), \
-        dense, quality
+def cache_key(relative: str, data: bytes) -> tuple[str, bool]:
+    """(cache key, zopfli or not): the key names the content and how it is compressed."""
+    dense = wants_zopfli(relative, len(data))
+    return hashlib.sha256(data).hexdigest() + ("z" if dense else ""), dense
 
 
-def entries(site_dir: Path, suffixes: set[str]) -> dict[Path, tuple[str, bytes, bool, int]]:
-    """path -> (cache key, content, zopfli or not, brotli quality) of the site's files with
-    these suffixes."""
+def entries(site_dir: Path, suffixes: set[str]) -> dict[Path, tuple[str, bytes, bool]]:
+    """path -> (cache key, content, zopfli or not) of the site's files with these suffixes."""
     out = {}
     for path in sorted(p for p in site_dir.rglob("*") if p.suffix in suffixes and p.is_file()):
         data = path.read_bytes()
-        key, dense, quality = cache_key(path.relative_to(site_dir).as_posix(), data)
-        out[path] = (key, data, dense, quality)
+        key, dense = cache_key(path.relative_to(site_dir).as_posix(), data)
+        out[path] = (key, data, dense)
     return out
 
 
-def submit(found: dict[Path, tuple[str, bytes, bool, int]], cache: Path) -> None:
+def submit(found: dict[Path, tuple[str, bytes, bool]], cache: Path) -> None:
     """Queue what is neither cached nor queued yet, largest first: the pool's last job is then a
     short one, and both cores finish together."""
     global _pool
-    new = {key: (data, dense, quality) for key, data, dense, quality in found.values()
+    new = {key: (data, dense) for key, data, dense in found.values()
            if key not in _pending and not (cache / f"{key}.br").exists()}
     if new and _pool is None:
         _pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="compress")
@@ -194,12 +184,12 @@ def predict_search_index() -> int:
     for page in job["pages"]:
         index.add_entry_from_context(page)
     data = index.generate_search_index(None).encode("utf-8")
-    key, dense, quality = cache_key(SEARCH_INDEX, data)
+    key, dense = cache_key(SEARCH_INDEX, data)
     print(key, flush=True)
     cache = Path(job["cache"])
     if not (cache / f"{key}.br").exists():
         cache.mkdir(parents=True, exist_ok=True)
-        compress_into(cache, key, data, dense, quality)
+        compress_into(cache, key, data, dense)
     return 0
 
 
@@ -213,9 +203,9 @@ def precompress(site_dir: Path, cache: Path) -> None:
             future.result()  # an error stops the build
     finally:
         stop()
-    for key, data, dense, quality in found.values():
+    for key, data, dense in found.values():
         if not (cache / f"{key}.br").exists():  # the second process failed: compressed here
-            compress_into(cache, key, data, dense, quality)
+            compress_into(cache, key, data, dense)
     for path, (key, *_) in found.items():
         stat = path.stat()
         for suffix in (".gz", ".br"):
