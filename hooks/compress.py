@@ -19,9 +19,10 @@ costs only time: results are found by content hash.
 
 The search index, the largest file, is also the one that changes with every edit. Its
 content is known before MkDocs renders a page: Material's search plugin indexes each page's
-HTML as converted from Markdown. So on_env hands the pages to a second process (this file,
-run as a script) that builds the index with Material's own code and compresses it while
-MkDocs renders; if the index the plugin then writes is the same, its compression is done.
+HTML as converted from Markdown. So a second process (this file, run as a script, started
+with the build) receives each page as soon as it is converted, indexes it with Material's
+own code, and once all are in (on_env) compresses the index while MkDocs renders; if the
+index the plugin then writes is the same, its compression is done.
 
 zopfli (the densest gzip, far slower than zlib) is spent only where it pays: the large
 theme scripts and the stylesheet, fingerprinted files every visitor fetches and caches.
@@ -37,6 +38,7 @@ import hashlib
 import logging
 import os
 import pickle
+import queue
 import subprocess
 import sys
 import threading
@@ -51,6 +53,7 @@ import zopfli.gzip
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import CombinedEvent, event_priority
 from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
 
 # Source maps (.map) are left out: only developer tools fetch them.
 COMPRESSIBLE = {".html", ".css", ".js", ".json", ".xml", ".svg", ".txt"}
@@ -68,6 +71,7 @@ class Ahead:
     """The search index being built and compressed in a second process."""
 
     process: subprocess.Popen
+    messages: queue.SimpleQueue  # pickles for its stdin; None closes it
     key: Future  # its cache key (or None), known once the index is built
     done: Future  # set when the process has ended
 
@@ -76,6 +80,7 @@ _command: str | None = None
 _pool: ThreadPoolExecutor | None = None
 _pending: dict[str, Future] = {}  # cache key -> its compression, for this build
 _ahead: Ahead | None = None
+_sent: list[tuple[Page, str]] = []  # each page given to the second process, and its HTML then
 
 
 def on_startup(command: str, dirty: bool) -> None:
@@ -134,59 +139,73 @@ def stop() -> None:
         _pool = None
     if _ahead is not None:
         _ahead.process.kill()
+        _ahead.messages.put(None)
         _ahead = None
     _pending.clear()
 
 
-def talk(ahead: Ahead, payload: bytes) -> None:
-    """The second process's stdin, stdout and end, in a thread of their own."""
+def talk(ahead: Ahead) -> None:
+    """The second process's stdin, stdout and end, in a thread of their own (a full pipe
+    never holds up the build)."""
     try:
-        ahead.process.stdin.write(payload)
+        while (message := ahead.messages.get()) is not None:
+            ahead.process.stdin.write(message)
         ahead.process.stdin.close()
         ahead.key.set_result(ahead.process.stdout.readline().decode().strip() or None)
         error = ahead.process.stderr.read().decode(errors="replace").strip()
         if ahead.process.wait() != 0 and error:
             log.info("The search index was not compressed ahead: %s", error.splitlines()[-1])
     except (OSError, ValueError) as error:  # the process was stopped
-        if not ahead.key.done():
-            ahead.key.set_result(None)
         log.debug("compress ahead: %s", error)
     finally:
+        if not ahead.key.done():
+            ahead.key.set_result(None)
         ahead.done.set_result(None)
 
 
-def start_ahead(config: MkDocsConfig, files: Files) -> None:
-    """The pages as Material's search plugin will index them, to a second process."""
+def start_ahead(cache: Path) -> None:
     global _ahead
-    search = config.plugins.get("material/search")
-    if search is None or not search.config.enabled:
-        return
-    pages = [SimpleNamespace(content=f.page.content, toc=f.page.toc, url=f.page.url, meta=f.page.meta,
-                             title=f.page.title) for f in files.documentation_pages() if f.page is not None]
-    try:
-        payload = pickle.dumps({"config": dict(search.config), "pages": pages, "cache": str(cache_dir(config))})
-    except (pickle.PicklingError, TypeError, AttributeError) as error:
-        log.debug("compress ahead: %s", error)
-        return
     process = subprocess.Popen([sys.executable, __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE)
-    _ahead = Ahead(process, Future(), Future())
-    threading.Thread(target=talk, args=(_ahead, payload), daemon=True).start()
+    _ahead = Ahead(process, queue.SimpleQueue(), Future(), Future())
+    threading.Thread(target=talk, args=(_ahead,), daemon=True).start()
+    send(str(cache))
+
+
+def send(message: object) -> None:
+    """One message for the second process; one that cannot be sent ends it (no guess)."""
+    global _ahead
+    if _ahead is None:
+        return
+    try:
+        _ahead.messages.put(pickle.dumps(message))
+    except (pickle.PicklingError, TypeError, AttributeError) as error:
+        log.debug("compress ahead: %s", error)
+        _ahead.process.kill()
+        _ahead.messages.put(None)
+        _ahead = None
 
 
 def predict_search_index() -> int:
-    """Run as a script (start_ahead): the search index of the pages on stdin, as Material's
-    search plugin will write it, compressed into the cache; its cache key on stdout."""
+    """Run as a script (start_ahead). stdin: pickles of the cache folder, the search plugin's
+    config, (number, page) for each page in build order as the plugin will index it (a page
+    sent again replaces its entries), then None. Writes the index, compressed as the plugin's
+    file would be, into the cache; its cache key on stdout."""
     from material.plugins.search.plugin import SearchIndex
 
-    job = pickle.load(sys.stdin.buffer)
-    index = SearchIndex(**job["config"])
-    for page in job["pages"]:
-        index.add_entry_from_context(page)
+    stdin = sys.stdin.buffer
+    cache, config = Path(pickle.load(stdin)), pickle.load(stdin)
+    entries: dict[int, list[dict]] = {}
+    while (message := pickle.load(stdin)) is not None:
+        number, page = message
+        one = SearchIndex(**config)
+        one.add_entry_from_context(page)
+        entries[number] = one.entries
+    index = SearchIndex(**config)
+    index.entries = [entry for number in sorted(entries) for entry in entries[number]]
     data = index.generate_search_index(None).encode("utf-8")
     key, dense = cache_key(SEARCH_INDEX, data)
     print(key, flush=True)
-    cache = Path(job["cache"])
     if not (cache / f"{key}.br").exists():
         cache.mkdir(parents=True, exist_ok=True)
         compress_into(cache, key, data, dense)
@@ -222,10 +241,43 @@ def cache_dir(config: MkDocsConfig) -> Path:
     return Path(config.config_file_path).parent / ".cache" / "compress"
 
 
+def search_plugin(config: MkDocsConfig):
+    search = config.plugins.get("material/search")
+    return search if search is not None and search.config.enabled else None
+
+
+@event_priority(100)  # first: the second process starts while MkDocs reads the pages
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    stop()
+    _sent.clear()
+    if _command == "build" and search_plugin(config) is not None:
+        start_ahead(cache_dir(config))
+        send(dict(search_plugin(config).config))
+    return files
+
+
+def indexed(page: Page) -> SimpleNamespace:
+    """What Material's search plugin reads of a page."""
+    return SimpleNamespace(content=page.content, toc=page.toc, url=page.url, meta=page.meta, title=page.title)
+
+
+@event_priority(-100)  # last: the page's HTML as the search plugin will read it
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    if _ahead is not None:
+        _sent.append((page, html))
+        send((len(_sent) - 1, indexed(page)))
+    return html
+
+
 def on_env(env, config: MkDocsConfig, files: Files):
-    if _command == "build":
-        stop()
-        start_ahead(config, files)
+    if _ahead is not None:  # every page is in: the second process compresses now
+        for number, (page, html) in enumerate(_sent):
+            if page.content is not html:  # changed since (the tags plugin fills its index page)
+                send((number, indexed(page)))
+        send(None)
+    if _ahead is not None:
+        _ahead.messages.put(None)
+    _sent.clear()
     return env
 
 
