@@ -1,13 +1,19 @@
-"""Build benchmarks: cold `make site`, and MkDocs against Zensical on generated notes."""
+"""Build benchmarks: cold `make site`, and MkDocs against Zensical on generated notes.
+
+`python -m bench.build 10,100,1000` runs the scaling part alone (bench/README.md).
+"""
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import resource
 import shutil
 import statistics
 import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -112,52 +118,80 @@ def outputs(site: Path, index: str) -> dict:
             "note_html_bytes": page.stat().st_size if page.exists() else None, **tree(site)}
 
 
+def hooks_cold(project: Path, site: Path) -> dict:
+    """`make site` with every cache of the hooks empty (.cache/: diagrams, previews, purge,
+    minify, compression)."""
+    shutil.rmtree(project / ".cache", ignore_errors=True)
+    shutil.rmtree(site, ignore_errors=True)
+    return timed(lambda: make_site(site, project=project))
+
+
+def hooks_one_edit(project: Path, site: Path, edit: int) -> dict:
+    """`make site` again after a one-line edit of one note: what an author's next build costs.
+    Each edit adds a different line, so each is a real change."""
+    note = project / "docs" / "notes" / f"{notes.slug(1)}.md"
+    note.write_text(note.read_text(encoding="utf-8") + f"\nEk nayi line, bench ke liye ({edit}).\n", encoding="utf-8")
+    return timed(lambda: make_site(site, project=project))
+
+
+def ratios(runs: list[dict], plain_runs: list[dict]) -> list[float]:
+    """Each run's time over the plain build of the same round: the builds of a round ran one
+    after the other, so they saw about the same load."""
+    return [round(h["seconds"] / p["seconds"], 2) for h, p in zip(runs, plain_runs, strict=True)
+            if "error" not in h and "error" not in p]
+
+
 def scaling(workdir: Path, count: int, repeats: int, with_hooks: bool, zensical_bin: Path | None,
             zensical_error: str | None) -> dict:
-    """One page count: production `make site` (hooks on, once, if with_hooks), then MkDocs and
-    Zensical on the same plain config, `repeats` times each, alternating which goes first."""
+    """One page count, in `repeats` rounds. A round builds, one after the other: MkDocs plain,
+    `make site` with empty caches and `make site` after a one-line edit (if with_hooks), and
+    Zensical plain; MkDocs and Zensical alternate which goes first. Every ratio compares builds
+    of one round (side by side, under the same load); the report gives their median."""
     project = workdir / f"project-{count}"
     project_copy(project, count)
     out: dict = {"pages_generated": count}
     try:
-        if with_hooks:
-            # `make site` with every cache of the hooks empty (.cache/: diagrams, previews,
-            # purge, compression), then again after a one-line edit of one note: what an
-            # author's next build costs.
-            site = workdir / f"prod-{count}"
-            shutil.rmtree(project / ".cache", ignore_errors=True)
-            result = timed(lambda: make_site(site, project=project))
-            out["mkdocs_hooks"] = {**result, **(outputs(site, "search/search_index.json") if "error" not in result else {})}
-            if "error" not in result:
-                note = project / "docs" / "notes" / f"{notes.slug(1)}.md"
-                note.write_text(note.read_text(encoding="utf-8") + "\nEk nayi line, bench ke liye.\n", encoding="utf-8")
-                out["mkdocs_hooks_one_edit"] = timed(lambda: make_site(site, project=project))
-            shutil.rmtree(site, ignore_errors=True)
-        else:
-            out["mkdocs_hooks"] = {"skipped": "precompression (zopfli + brotli 11) of every file would "
-                                              "take longer than the bench's time budget at this size"}
-
-        mk_runs, zs_runs, mk_out, zs_out = [], [], {}, {}
+        mk_runs, zs_runs, cold_runs, edit_runs, mk_out, zs_out, hooks_out = [], [], [], [], {}, {}, {}
         for r in range(repeats):
-            engines = ["mkdocs", "zensical"] if r % 2 == 0 else ["zensical", "mkdocs"]
+            engines = ["mkdocs", "hooks", "zensical"] if r % 2 == 0 else ["zensical", "mkdocs", "hooks"]
             for engine in engines:
                 if engine == "mkdocs":
                     site = workdir / f"plain-{count}"
                     shutil.rmtree(site, ignore_errors=True)
-                    mk_runs.append(mkdocs_plain(project, site))
+                    mk_runs.append({**mkdocs_plain(project, site), "load_average": os.getloadavg()[0]})
                     if r == repeats - 1 and "error" not in mk_runs[-1]:
                         mk_out = outputs(site, "search/search_index.json")
                         # First-visit weight from this build: the plain build has no .br files,
                         # so the bench compresses the few files a visit fetches, as the hook would.
                         mk_out["first_visit"] = weight.first_visit(site, f"notes/{notes.slug(1)}/", compress=True)
                     shutil.rmtree(site, ignore_errors=True)
-                elif zensical_bin is not None:
+                elif engine == "hooks" and with_hooks:
+                    site = workdir / f"prod-{count}"
+                    cold_runs.append({**hooks_cold(project, site), "load_average": os.getloadavg()[0]})
+                    if "error" not in cold_runs[-1]:
+                        hooks_out = outputs(site, "search/search_index.json")
+                        edit_runs.append({**hooks_one_edit(project, site, r), "load_average": os.getloadavg()[0]})
+                    else:  # keeps the rounds aligned with the plain runs
+                        edit_runs.append({"error": "not run: the build with empty caches failed"})
+                    shutil.rmtree(site, ignore_errors=True)
+                elif engine == "zensical" and zensical_bin is not None:
                     zs_runs.append(zensical(project, zensical_bin))
                     if r == repeats - 1 and "error" not in zs_runs[-1]:
                         zs_out = outputs(project / "site", "search.json")
                     shutil.rmtree(project / "site", ignore_errors=True)
         out["mkdocs_plain"] = {"runs": mk_runs, "median_seconds": median(mk_runs),
                                "median_cpu_seconds": median(mk_runs, "cpu_seconds"), **mk_out}
+        if not with_hooks:
+            out["mkdocs_hooks"] = {"skipped": "not asked for at this size (--hooks-max-pages)"}
+        elif cold_runs and all("error" in run for run in cold_runs):
+            out["mkdocs_hooks"] = {"error": cold_runs[-1]["error"], "runs": cold_runs}
+        else:
+            out["mkdocs_hooks"] = {"runs": cold_runs, "median_seconds": median(cold_runs),
+                                   "median_cpu_seconds": median(cold_runs, "cpu_seconds"),
+                                   "ratios_to_plain": ratios(cold_runs, mk_runs), **hooks_out}
+            out["mkdocs_hooks_one_edit"] = {"runs": edit_runs, "median_seconds": median(edit_runs),
+                                            "median_cpu_seconds": median(edit_runs, "cpu_seconds"),
+                                            "ratios_to_plain": ratios(edit_runs, mk_runs)}
         if zensical_bin is None:
             out["zensical"] = {"error": zensical_error}
         else:
@@ -168,3 +202,29 @@ def scaling(workdir: Path, count: int, repeats: int, with_hooks: bool, zensical_
     finally:
         shutil.rmtree(project, ignore_errors=True)
     return out
+
+
+def main() -> int:
+    from bench import report
+    from bench.run import HERE, ensure_zensical, machine
+
+    counts = [int(n) for n in (sys.argv[1] if len(sys.argv) > 1 else "10,100,1000").split(",") if n.strip()]
+    zensical_bin, zensical_error = ensure_zensical()
+    results = {"machine": machine(zensical_bin), "scaling": []}
+    workdir = Path(tempfile.mkdtemp(prefix="bench-scaling-"))
+    try:
+        for count in counts:
+            start = time.monotonic()
+            part = scaling(workdir, count, 3 if count <= 100 else 1, True, zensical_bin, zensical_error)
+            results["scaling"].append({**part, "seconds": round(time.monotonic() - start, 1)})
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    results["machine"]["load_average_at_end"] = os.getloadavg()
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "scaling.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(report.machine_md(results["machine"]) + "\n" + report.scaling_md(results["scaling"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

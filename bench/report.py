@@ -56,6 +56,22 @@ def cold_md(c: dict) -> str:
             f"output {c['files']} files, {kb(c['bytes'])} (with the .br/.gz copies).\n")
 
 
+def ratio_cell(part: dict) -> str:
+    """The median of the per-round ratios to the plain build, and their range."""
+    found = sorted(part.get("ratios_to_plain") or [])
+    if not found:
+        return "—"
+    middle = found[len(found) // 2] if len(found) % 2 else (found[len(found) // 2 - 1] + found[len(found) // 2]) / 2
+    spread = f", {found[0]:.1f}–{found[-1]:.1f}" if len(found) > 1 else ""
+    return f"**{middle:.1f}×**{spread}"
+
+
+def load_range(s: dict) -> str:
+    loads = [run["load_average"] for part in ("mkdocs_plain", "mkdocs_hooks", "mkdocs_hooks_one_edit")
+             for run in s.get(part, {}).get("runs", []) if "load_average" in run]
+    return f"{min(loads):.1f}–{max(loads):.1f}" if loads else "—"
+
+
 def scaling_md(scaling: list[dict]) -> str:
     times, sizes = [], []
     for s in scaling:
@@ -65,25 +81,25 @@ def scaling_md(scaling: list[dict]) -> str:
             continue
         hooks, plain, zen = s["mkdocs_hooks"], s["mkdocs_plain"], s["zensical"]
         hooks_cell = ("skipped (see below)" if "skipped" in hooks else
-                      f"failed: `{hooks['error'][:200]}`" if "error" in hooks else sec(hooks["seconds"]))
-        if "seconds" in hooks and "error" not in hooks and plain["median_seconds"]:
-            hooks_cell += f" (**{hooks['seconds'] / plain['median_seconds']:.1f}×** plain, caches empty)"
-            edit = s.get("mkdocs_hooks_one_edit", {})
-            if "seconds" in edit and "error" not in edit:
-                hooks_cell += (f"; one edit {sec(edit['seconds'])} "
-                               f"(**{edit['seconds'] / plain['median_seconds']:.1f}×**)")
+                      f"failed: `{hooks['error'][:200]}`" if "error" in hooks else
+                      f"{sec(hooks['median_seconds'])} ({ratio_cell(hooks)} plain, caches empty)")
+        edit = s.get("mkdocs_hooks_one_edit", {})
+        if edit.get("median_seconds"):
+            hooks_cell += f"; one edit {sec(edit['median_seconds'])} ({ratio_cell(edit)})"
         zen_cell = (f"unavailable: `{zen['error'][:200]}`" if "runs" not in zen else sec(zen["median_seconds"]))
         ratio = s.get("ratio_zensical_to_mkdocs")
         runs = len(plain["runs"])
         times.append([n, plain.get("html_pages", "—"), hooks_cell, sec(plain["median_seconds"]), zen_cell,
-                      "—" if ratio is None else f"**{ratio:.2f}**", runs])
+                      "—" if ratio is None else f"**{ratio:.2f}**", runs, load_range(s)])
         visit = plain.get("first_visit", {})
         sizes.append([n, kb(plain.get("search_index_bytes")), kb(zen.get("search_index_bytes")),
                       kb(plain.get("note_html_bytes")), kb(zen.get("note_html_bytes")),
                       kb(plain.get("bytes")), kb(zen.get("bytes")), kb(visit.get("page_load_brotli_bytes")),
                       kb(visit.get("with_search_brotli_bytes"))])
-    out = table(["Generated notes", "HTML pages (MkDocs)", "MkDocs + hooks (`make site`, 1 run each)",
-                 "MkDocs plain (median)", "Zensical plain (median)", "Zensical / MkDocs (plain)", "Runs each"], times)
+    out = table(["Generated notes", "HTML pages (MkDocs)",
+                 "MkDocs + hooks (`make site`, median; ratio to plain: median of the rounds, range)",
+                 "MkDocs plain (median)", "Zensical plain (median)", "Zensical / MkDocs (plain)", "Rounds",
+                 "Load average (1 min) during the builds"], times)
     out += "\n" + table(["Generated notes", "Search index, MkDocs (`search/search_index.json`)",
                          "Search index, Zensical (`search.json`)", "One note's HTML, MkDocs",
                          "One note's HTML, Zensical", "Site, MkDocs plain", "Site, Zensical",
@@ -96,9 +112,7 @@ def scaling_md(scaling: list[dict]) -> str:
                 "(every page carries the whole nav), so the site's bytes grow faster than its page count.\n")
     skipped = [str(s["pages_generated"]) for s in scaling if "skipped" in s.get("mkdocs_hooks", {})]
     if skipped:
-        out += (f"\nMkDocs + hooks was not run at {', '.join(skipped)} notes: precompressing every file "
-                "(zopfli, brotli 11) of a site that size would take far longer than the bench's "
-                "time budget.\n")
+        out += f"\nMkDocs + hooks was not run at {', '.join(skipped)} notes (--hooks-max-pages).\n"
     return out
 
 
@@ -190,9 +204,12 @@ def markdown(r: dict) -> str:
         "file; their caches in .cache/ as a developer has them), into a fresh SITE_DIR each time.\n\n" + cold_md(r.get("cold_make_site", {})),
         "## Build: scaling on generated notes, MkDocs vs Zensical\n",
         "A temporary copy of the project plus N generated notes (~6.6 kB of Hinglish Markdown each, "
-        "shaped like docs/docker.md), listed in the nav in sections of ten. *MkDocs + hooks* is the "
-        "production `make site`, once with the hooks' caches empty and once more after a one-line edit "
-        "of one note; both as ratios to the plain MkDocs build. The like-for-like comparison gives both "
+        "shaped like docs/docker.md), listed in the nav in sections of ten. Each round builds, one after "
+        "the other: the plain MkDocs build, the production `make site` (*MkDocs + hooks*) with the "
+        "hooks' caches empty, `make site` again after a one-line edit of one note, and Zensical. The "
+        "ratios of *MkDocs + hooks* compare each build with the plain build of its own round (the same "
+        "load), and the table gives their median and range; the load average column says how busy "
+        "the machine was. The like-for-like comparison gives both "
         "engines the same *plain* config: the project's mkdocs.yml without its `hooks:` and the git "
         "dates plugin (Zensical runs neither), strict, "
         "from cold (Zensical's cache cleared). The ratio is Zensical's median time over MkDocs'; "

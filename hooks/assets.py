@@ -5,13 +5,17 @@ reload stays fast):
 * unused search files: with English-only search Material's worker loads none of the lunr
   language files (1.5 MB, mostly Thai word segmentation); they are not in the site;
 * no source maps: only developer tools read them, and they carry the theme's sources;
-  the scripts' `sourceMappingURL` comments go with them;
+  the scripts' `sourceMappingURL` comments go with them. Both are settled in on_files, so
+  MkDocs never copies what would be deleted, and the scripts are final from the start;
 * one stylesheet: Material's two stylesheets and extra_css become one file with the rules
   no page uses dropped (PurgeCSS, hooks/purge_css.mjs), named by its content
   (site.<hash>.min.css, cached forever by nginx), linked from every page in their place.
   The build fails if a linked stylesheet does not exist or pages link different sets.
-  The purge result is cached in .cache/purge/ by the stylesheet and the set of words in the
-  site, so an edit that brings no new word does not run PurgeCSS again.
+  The purge result is cached in .cache/purge/ by the stylesheet and the words of the site
+  that the stylesheet's selectors could match, so an edit that brings no such word (new
+  prose, a new page of ordinary Markdown) does not run PurgeCSS again. This runs after the
+  other hooks' on_post_build (priority below): compress.py has started compressing the
+  files that are final by then (search index, scripts, diagrams) while PurgeCSS runs.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from urllib.parse import urlsplit
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import Files
 
 STYLESHEET_LINK = re.compile(r"<link\b[^>]*\brel=[\"']?stylesheet\b[^>]*>")
 HREF = re.compile(r"\bhref=(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))")
@@ -33,6 +39,10 @@ JS_SOURCE_MAP = re.compile(r"\n//# sourceMappingURL=\S+\s*$")
 PURGE_SCRIPT = Path(__file__).with_name("purge_css.mjs")
 # PurgeCSS's default extractor: the "words" a selector's names are looked up in.
 WORD = re.compile(r"[A-Za-z0-9_-]+")
+# The value of an attribute selector that matches part of an attribute ([id^="fnref:"]): a
+# word containing it may matter too.
+PARTIAL_ATTRIBUTE = re.compile(r"\[[^\]=]*[\^$*|~]=\s*[\"']?([^\"'\]]+)")
+CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?|\\(.)")
 
 _command: str | None = None
 
@@ -57,15 +67,24 @@ def site_path(page: Path, href: str, site_dir: Path, base_path: str) -> Path:
     return (page.parent / href).resolve()
 
 
+def unescaped(css: str) -> str:
+    return CSS_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)) if m.group(1) else m.group(2), css)
+
+
 def purge_key(css: str, site_dir: Path) -> str:
-    """What PurgeCSS's result depends on: the stylesheet and the set of words in the pages and
-    scripts, split as its default extractor splits them. A text edit that brings no new word
-    (or class) leaves the key, and so the cached result, unchanged."""
+    """What PurgeCSS's result depends on: the stylesheet, and the words in the pages and
+    scripts (split as its default extractor splits them) that can match a selector. A
+    selector's names are words of the stylesheet's own text, and a partial attribute match
+    needs its value inside the word, so a word that is neither leaves the result as it is:
+    it stays out of the key, and the cached result is used."""
     words: set[str] = set()
     for path in [*site_dir.rglob("*.html"), *(site_dir / "assets" / "javascripts").rglob("*.js")]:
         words.update(WORD.findall(path.read_text(encoding="utf-8")))
+    names = set(WORD.findall(css)) | set(WORD.findall(unescaped(css)))
+    parts = set(PARTIAL_ATTRIBUTE.findall(css))
+    relevant = {w for w in words if w in names or any(part in w for part in parts)}
     digest = hashlib.sha256(PURGE_SCRIPT.read_bytes() + css.encode("utf-8"))
-    digest.update("\n".join(sorted(words)).encode("utf-8"))
+    digest.update("\n".join(sorted(relevant)).encode("utf-8"))
     return digest.hexdigest()
 
 
@@ -112,20 +131,28 @@ def bundle_stylesheets(site_dir: Path, base_path: str, cache: Path) -> None:
         path.with_name(path.name + ".map").unlink(missing_ok=True)
 
 
-def drop_script_maps(site_dir: Path) -> None:
-    for source_map in site_dir.rglob("*.js.map"):
-        script = source_map.with_suffix("")
-        if script.is_file():
-            script.write_text(JS_SOURCE_MAP.sub("\n", script.read_text(encoding="utf-8")), encoding="utf-8")
-        source_map.unlink()
+def drop_script_maps(files: Files) -> None:
+    for source_map in [f for f in files if f.dest_uri.endswith(".js.map")]:
+        script = files.get_file_from_path(source_map.src_uri.removesuffix(".map"))
+        if script is not None:
+            script.content_string = JS_SOURCE_MAP.sub("\n", script.content_string)
+        files.remove(source_map)
 
 
-def on_post_build(config: MkDocsConfig) -> None:
-    site_dir = Path(config.site_dir)
+def on_files(files: Files, config: MkDocsConfig) -> Files:
     search = config.plugins.get("material/search") or config.plugins.get("search")
     if search is not None and list(search.config.lang or ["en"]) == ["en"]:
-        shutil.rmtree(site_dir / "assets" / "javascripts" / "lunr", ignore_errors=True)
+        for file in [f for f in files if f.dest_uri.startswith("assets/javascripts/lunr/")]:
+            files.remove(file)
     if _command == "build":
-        drop_script_maps(site_dir)
+        drop_script_maps(files)
+    return files
+
+
+# After the other hooks' post-build steps, compress.py's first one included (priority 0),
+# before compress.py's last one: see the docstring.
+@event_priority(-50)
+def on_post_build(config: MkDocsConfig) -> None:
+    if _command == "build":
         cache = Path(config.config_file_path).parent / ".cache" / "purge"
-        bundle_stylesheets(site_dir, urlsplit(config.site_url or "/").path, cache)
+        bundle_stylesheets(Path(config.site_dir), urlsplit(config.site_url or "/").path, cache)

@@ -37,6 +37,8 @@ def find_mojibake(text: str) -> list[tuple[int, str, str]]:
     """
     found = []
     for number, line in enumerate(text.splitlines(), start=1):
+        if line.isascii():
+            continue  # mojibake needs non-ASCII characters: decoding ASCII twice changes nothing
         repaired = ftfy.fix_encoding(line)
         if repaired != line:
             found.append((number, line, repaired))

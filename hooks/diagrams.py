@@ -9,7 +9,12 @@ Guarantees:
   (Mermaid's own accessibility lines, also written into the SVG): a diagram without both,
   or one that does not render, fails the build with the file and line named;
 * rendered SVGs are cached by content hash in .cache/diagrams/ (outside site/): an unchanged
-  diagram is never rendered again, and `mkdocs serve` re-renders only a changed one.
+  diagram is never rendered again, and `mkdocs serve` re-renders only a changed one;
+* drawing does not hold up the build: the browser starts as soon as the diagrams are found
+  (on_files) and draws while MkDocs renders the pages. A figure whose diagram is still being
+  drawn gets a placeholder for its width and height, which on_post_build replaces with the
+  real ones in the written page; the page ends up byte for byte as it would have been with
+  the diagram in the cache.
 """
 
 from __future__ import annotations
@@ -21,11 +26,13 @@ import posixpath
 import re
 import shutil
 import subprocess
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
@@ -43,8 +50,8 @@ class Diagram:
     definition: str
     title: str
     description: str
-    width: int = 0
-    height: int = 0
+    width: int | str = 0   # a placeholder (str) while the diagram is being drawn
+    height: int | str = 0
 
     def file(self, scheme: str) -> str:
         return f"{self.digest}-{scheme}.svg"
@@ -52,6 +59,20 @@ class Diagram:
 
 _diagrams: dict[str, Diagram] = {}  # by definition, for the pages of this build
 _cache: Path | None = None
+
+
+@dataclass
+class Drawing:
+    """The diagrams of this build that were not in the cache, drawn in the background."""
+
+    jobs: list[dict]
+    where: dict[str, str]  # digest -> docs/<file>:<line>, for error messages
+    process: subprocess.Popen
+    result: Future
+    pages: set[str]  # site paths of the pages written with placeholders
+
+
+_drawing: Drawing | None = None
 
 
 def dedent(body: str, indent: str) -> str:
@@ -72,15 +93,23 @@ def svg_size(svg: str) -> tuple[int, int]:
     return round(float(match.group(1))), round(float(match.group(2)))
 
 
-def render(jobs: list[dict], root: Path) -> dict[str, dict]:
+def start_renderer(root: Path) -> subprocess.Popen:
     if shutil.which("node") is None:
         raise PluginError("node is not installed: `make site` installs it (Debian package nodejs)")
-    result = subprocess.run(["node", str(RENDERER)], input=json.dumps(jobs), capture_output=True, text=True,
-                            encoding="utf-8", cwd=root, timeout=300)
-    if result.returncode != 0:
+    return subprocess.Popen(["node", str(RENDERER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, encoding="utf-8", cwd=root)
+
+
+def render(process: subprocess.Popen, jobs: list[dict]) -> dict[str, dict]:
+    try:
+        stdout, stderr = process.communicate(json.dumps(jobs), timeout=300)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise PluginError(f"{RENDERER.name} took more than 300 s") from None
+    if process.returncode != 0:
         raise PluginError(f"{RENDERER.name} failed (did `make site` install Chromium and `npm ci`?):\n"
-                          f"{result.stderr[-2000:]}")
-    return {item["id"]: item for item in json.loads(result.stdout)}
+                          f"{stderr[-2000:]}")
+    return {item["id"]: item for item in json.loads(stdout)}
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
@@ -114,21 +143,65 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     jobs = [{"id": f"{d.digest}-{scheme}", "definition": d.definition, "theme": theme}
             for _, _, d in found.values() for scheme, theme in THEMES.items()
             if not (_cache / d.file(scheme)).exists()]
+    global _drawing
+    stop_drawing()
     if jobs:
-        rendered = render(jobs, root)
-        where_of = {d.digest: where for where, _, d in found.values()}
-        failed = [f"{where_of[job['id'].rsplit('-', 1)[0]]}: the diagram does not render:\n"
-                  f"    {rendered[job['id']].get('error', 'no output')}"
-                  for job in jobs if "svg" not in rendered.get(job["id"], {})]
-        if failed:
-            raise PluginError("Diagram problems:\n" + "\n".join(dict.fromkeys(failed)))
-        for job in jobs:
-            (_cache / f"{job['id']}.svg").write_text(rendered[job["id"]]["svg"], encoding="utf-8")
+        # One thread waits for the browser (the GIL is free while it waits); on_post_build
+        # collects the result.
+        process = start_renderer(root)
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="diagrams")
+        _drawing = Drawing(jobs, {d.digest: where for where, _, d in found.values()}, process,
+                           pool.submit(render, process, jobs), set())
+        pool.shutdown(wait=False)
+    pending = {job["id"].rsplit("-", 1)[0] for job in jobs}
     _diagrams.clear()
     for definition, (_, _, d) in found.items():
-        width, height = svg_size((_cache / d.file("light")).read_text(encoding="utf-8"))
+        if d.digest in pending:  # size known once drawn: placeholders until on_post_build
+            width, height = placeholder(d.digest, "width"), placeholder(d.digest, "height")
+        else:
+            width, height = svg_size((_cache / d.file("light")).read_text(encoding="utf-8"))
         _diagrams[definition] = Diagram(d.digest, d.definition, d.title, d.description, width, height)
     return files
+
+
+def placeholder(digest: str, name: str) -> str:
+    # Letters, digits and dashes only: minify.py leaves it unquoted, as it does a number.
+    return f"diagram-{digest}-{name}"
+
+
+def stop_drawing() -> None:
+    """Drop the previous build's drawing (a failed build, or `mkdocs serve`)."""
+    global _drawing
+    if _drawing is not None:
+        _drawing.process.terminate()  # puppeteer closes its browser on SIGTERM
+        _drawing = None
+
+
+def finish_drawing(site_dir: Path) -> None:
+    """Wait for the browser, cache what it drew, put the real sizes into the pages."""
+    global _drawing
+    drawing, _drawing = _drawing, None
+    rendered = drawing.result.result()
+    failed = [f"{drawing.where[job['id'].rsplit('-', 1)[0]]}: the diagram does not render:\n"
+              f"    {rendered[job['id']].get('error', 'no output')}"
+              for job in drawing.jobs if "svg" not in rendered.get(job["id"], {})]
+    if failed:
+        raise PluginError("Diagram problems:\n" + "\n".join(dict.fromkeys(failed)))
+    for job in drawing.jobs:
+        (_cache / f"{job['id']}.svg").write_text(rendered[job["id"]]["svg"], encoding="utf-8")
+    sizes = {}
+    for definition, d in _diagrams.items():
+        if isinstance(d.width, str):
+            width, height = svg_size((_cache / d.file("light")).read_text(encoding="utf-8"))
+            sizes[d.width], sizes[d.height] = str(width), str(height)
+            _diagrams[definition] = Diagram(d.digest, d.definition, d.title, d.description, width, height)
+    if not sizes:
+        return
+    token = re.compile("|".join(re.escape(t) for t in sizes))
+    for page in sorted(drawing.pages):
+        path = site_dir / page
+        text = path.read_text(encoding="utf-8")
+        path.write_text(token.sub(lambda m: sizes[m.group(0)], text), encoding="utf-8")
 
 
 def figure(diagram: Diagram, page: Page) -> str:
@@ -147,12 +220,24 @@ def figure(diagram: Diagram, page: Page) -> str:
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     def replace(match: re.Match) -> str:
         definition = dedent(match.group("body"), match.group("indent")).strip() + "\n"
-        return match.group("indent") + figure(_diagrams[definition], page)
+        diagram = _diagrams[definition]
+        if isinstance(diagram.width, str):
+            _drawing.pages.add(page.file.dest_uri)
+        return match.group("indent") + figure(diagram, page)
 
     return FENCE.sub(replace, markdown)
 
 
+def on_build_error(error: Exception) -> None:
+    stop_drawing()
+
+
+# Waits for drawing: after compress.py has queued the files that are final (priority 0), so
+# they are compressed meanwhile; before assets.py and compress.py's last step.
+@event_priority(-10)
 def on_post_build(config: MkDocsConfig) -> None:
+    if _drawing is not None:
+        finish_drawing(Path(config.site_dir))
     target = Path(config.site_dir) / OUTPUT
     if _diagrams:
         target.mkdir(parents=True, exist_ok=True)

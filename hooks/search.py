@@ -28,6 +28,7 @@ from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 PRELUDE = Path(__file__).with_name("search_worker.js")
@@ -107,9 +108,12 @@ def on_post_template(output_content: str, template_name: str, config: MkDocsConf
     return pointed(output_content, template_name) if template_name.endswith(".html") else output_content
 
 
-def on_post_build(config: MkDocsConfig) -> None:
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    """The combined scripts in the site, Material's (and their source maps) not."""
     for script in _scripts:
-        folder = Path(config.site_dir) / script.folder
-        (folder / script.name).write_text(script.text, encoding="utf-8")
-        (folder / script.material).unlink(missing_ok=True)
-        (folder / (script.material + ".map")).unlink(missing_ok=True)
+        for name in (script.material, script.material + ".map"):
+            file = files.get_file_from_path(f"{script.folder}/{name}")
+            if file is not None:
+                files.remove(file)
+        files.append(File.generated(config, f"{script.folder}/{script.name}", content=script.text))
+    return files

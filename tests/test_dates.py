@@ -9,6 +9,7 @@ copies of the Docker build context:
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from mkdocs.exceptions import PluginError
 
 from harness.context import add_to_nav, copy_context
 from harness.pages import PAGES
+from harness.paths import ROOT
 from harness.site import make_site
 from hooks import dates as dates_hook
 
@@ -72,6 +74,10 @@ def repository(tmp_path_factory) -> Path:
     that is never committed."""
     project = copy_context(tmp_path_factory.mktemp("dates") / "project")
     git(project, "init", "-q")
+    # Not the node_modules symlink copy_context made (.gitignore's `node_modules/` matches only
+    # a folder): committed, it reached the shallow clone below, whose `make site` found its
+    # package.json newer and ran `npm ci` through it, emptying the project's own node_modules.
+    (project / ".git" / "info" / "exclude").write_text("/node_modules\n", encoding="utf-8")
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", "notes", date=FIRST)
     with (project / "docs" / "cors.md").open("a", encoding="utf-8") as cors:
@@ -122,6 +128,11 @@ def test_a_shallow_clone_shows_no_date(repository, tmp_path):
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repository}", str(clone)],
                    check=True, capture_output=True)
+    # The project's node_modules, shared as copy_context shares it; package.json and its lock
+    # keep the project's mtimes, so make does not take them for newer and reinstall through it.
+    (clone / "node_modules").symlink_to(ROOT / "node_modules")
+    for name in ("package.json", "package-lock.json"):
+        shutil.copystat(ROOT / name, clone / name)
     site, log = built(clone)
     assert "No 'last updated' dates: a shallow clone" in log
     assert dates(site, "jwt/") == []
