@@ -1,11 +1,11 @@
 """Page-weight budgets, measured in the real browser: the bytes Chromium receives (headers
 and compressed bodies, as nginx sends them) for every page.
 
-- First visit (cold cache), everything fetched until the network is idle: at most 60 kB.
+- First visit (cold cache), everything fetched until the network is idle: at most 57 kB.
   A diagram (an SVG file drawn at build time, loaded lazily) is counted on its own, at most
   10 kB each, not in the page's total.
 - Repeat visit of another page (instant navigation from a page already open): only that
-  page's HTML crosses the wire, at most 11 kB.
+  page's HTML crosses the wire, at most 10.5 kB.
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ from harness.paths import ROOT
 
 MEASURED: dict[str, dict[str, int]] = {}
 
-FIRST_VISIT_BUDGET = 60_000
-# The theme around a page is about 5 kB after brotli (the tags page, almost nothing else);
-# the longest notes, with their corrections, included code and diagrams' captions, add
-# about 6 kB of article. The goal of 9 kB (issue 13) needs a lighter header or shorter
-# notes; until then this holds every page below the longest one plus a small margin.
-REPEAT_VISIT_BUDGET = 11_000
+# Issue 13 asked for 45 kB and 9 kB. Every first visit carries Material's script (its RxJS
+# core is about a third of it), the purged stylesheet, the sitemap (instant navigation) and
+# the icon before any page, and the longest notes are mostly their Correction and addition
+# boxes; so the budgets hold every page just above the heaviest one (/docker/). README.md
+# "Measured" has the breakdown, and why the rest would cost a feature or the notes' text.
+FIRST_VISIT_BUDGET = 57_000
+REPEAT_VISIT_BUDGET = 10_500
 DIAGRAM_BUDGET = 10_000
 
 
