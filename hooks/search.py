@@ -11,9 +11,15 @@ Guarantees, for `mkdocs build` and `mkdocs serve`:
   bundle, in the same file (assets/javascripts/bundle.<8 hex>.min.js, named by its
   content; every page and static template loads it instead of Material's, which is not in
   the site), so it costs no request and no inline script;
+* both files are minified again as a whole by terser (pinned in package.json): its
+  compression and its renaming of local variables (the most used get the shortest names)
+  leave Material's already minified scripts smaller after brotli, which every first visit
+  pays for (tests/test_budgets.py; bench/RESULTS.md has the figures). terser runs in its own
+  process while MkDocs converts the pages, and its result is cached in .cache/terser/ by the
+  input, terser's version and its options, so it runs again only when one of them changes;
 * the build fails, naming what, if Material's worker or bundle is not found in the theme
-  or a page does not name it (a Material upgrade that moved it): never a site whose search
-  silently lost the prelude or loads on every page.
+  or a page does not name it (a Material upgrade that moved it), or if terser fails: never
+  a site whose search silently lost the prelude or loads on every page.
 
 Material's index, results and highlighting are untouched: only the worker's query input
 changes, through Material's documented worker protocol (tests/test_search.py).
@@ -22,10 +28,15 @@ changes, through Material's documented worker protocol (tests/test_search.py).
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
-from dataclasses import dataclass
+import subprocess
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
@@ -42,6 +53,9 @@ SOURCE_MAP = re.compile(r"\n//# sourceMappingURL=\S+\s*$")
 # The header comment and whole-line comments of the prelude: for people, not browsers.
 HEADER = re.compile(r"\A/\*.*?\*/\n", re.S)
 LINE_COMMENT = re.compile(r"^[ \t]*//[^\n]*\n", re.M)
+# Two compress passes: a third saves a few bytes for another second of build
+# (commit message of this change).
+TERSER_ARGS = ["--compress", "passes=2", "--mangle"]
 
 
 @dataclass
@@ -49,7 +63,10 @@ class Script:
     folder: str    # where it is, under site_dir
     material: str  # Material's file name, as the pages name it
     name: str      # the combined file's name
-    text: str
+    text: str      # before terser
+    minified: Path = field(init=False)  # terser's result, in the cache
+    job: threading.Thread | None = field(init=False, default=None)
+    error: str = field(init=False, default="")
 
 
 _scripts: list[Script] = []
@@ -67,23 +84,63 @@ def material_script(config: MkDocsConfig, folder: str, pattern: re.Pattern) -> P
                       "has a Material upgrade moved it? hooks/search.py needs it")
 
 
-def combined(folder: str, material: Path, prelude: str) -> Script:
-    """`prelude` (comments dropped) followed by Material's script, named by its content."""
+def combined(folder: str, material: Path, prelude: str, salt: bytes) -> tuple[Script, str]:
+    """`prelude` (comments dropped) followed by Material's script, named by its content:
+    the text, and with `salt` how terser will minify it (which decides the result). Also the
+    whole digest, terser's cache key."""
     prelude = LINE_COMMENT.sub("", HEADER.sub("", prelude))
     text = prelude.rstrip("\n") + "\n" + SOURCE_MAP.sub("\n", material.read_text(encoding="utf-8"))
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    digest = hashlib.sha256(salt + text.encode("utf-8")).hexdigest()
     stem = material.name.split(".", 1)[0]
-    return Script(folder, material.name, f"{stem}.{digest}.min.js", text)
+    return Script(folder, material.name, f"{stem}.{digest[:8]}.min.js", text), digest
+
+
+def terser(root: Path) -> tuple[list[str], bytes]:
+    """The terser command, and what its result depends on besides the input."""
+    package = root / "node_modules" / "terser" / "package.json"
+    try:
+        version = json.loads(package.read_text(encoding="utf-8"))["version"]
+    except FileNotFoundError:
+        raise PluginError(f"{package} not found: run `make deps` (hooks/search.py minifies the "
+                          "scripts with terser)") from None
+    command = ["node", str(root / "node_modules" / "terser" / "bin" / "terser"), *TERSER_ARGS]
+    return command, json.dumps([version, TERSER_ARGS]).encode()
+
+
+def minify_in_background(script: Script, command: list[str]) -> None:
+    """terser's result written to script.minified by a thread (the work is in its own
+    process); a failure is kept in script.error for on_env."""
+    def run() -> None:
+        done = subprocess.run(command, input=script.text.encode("utf-8"), capture_output=True)
+        if done.returncode != 0 or not done.stdout:
+            script.error = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
+            return
+        tmp = script.minified.with_name(f"{script.minified.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(done.stdout)
+        tmp.replace(script.minified)
+
+    script.job = threading.Thread(target=run, daemon=True)
+    script.job.start()
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     global _scripts
+    root = Path(config.config_file_path).parent
+    command, salt = terser(root)
+    cache = root / ".cache" / "terser"
+    cache.mkdir(parents=True, exist_ok=True)
     lazy = LAZY.read_text(encoding="utf-8")
-    _scripts = [
-        combined(WORKERS, material_script(config, WORKERS, MATERIAL_WORKER), PRELUDE.read_text(encoding="utf-8")),
+    _scripts = []
+    for folder, pattern, prelude in (
+        (WORKERS, MATERIAL_WORKER, PRELUDE.read_text(encoding="utf-8")),
         # The page script has no multi-line strings: its indentation can go too.
-        combined(SCRIPTS, material_script(config, SCRIPTS, MATERIAL_BUNDLE), INDENT.sub("", lazy)),
-    ]
+        (SCRIPTS, MATERIAL_BUNDLE, INDENT.sub("", lazy)),
+    ):
+        script, digest = combined(folder, material_script(config, folder, pattern), prelude, salt)
+        script.minified = cache / f"{digest}.js"
+        if not script.minified.exists():
+            minify_in_background(script, command)
+        _scripts.append(script)
     return config
 
 
@@ -115,5 +172,16 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
             file = files.get_file_from_path(f"{script.folder}/{name}")
             if file is not None:
                 files.remove(file)
-        files.append(File.generated(config, f"{script.folder}/{script.name}", content=script.text))
+        files.append(File.generated(config, f"{script.folder}/{script.name}", abs_src_path=str(script.minified)))
     return files
+
+
+def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
+    """terser done (MkDocs copies the files next): its result, or the build stops."""
+    for script in _scripts:
+        if script.job is not None:
+            script.job.join()
+            script.job = None
+        if script.error:
+            raise PluginError(f"terser failed on {script.folder}/{script.name}: {script.error}")
+    return env
