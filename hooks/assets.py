@@ -8,7 +8,8 @@ reload stays fast):
   the scripts' `sourceMappingURL` comments go with them. Both are settled in on_files, so
   MkDocs never copies what would be deleted, and the scripts are final from the start;
 * one stylesheet: Material's two stylesheets and extra_css become one file with the rules
-  no page uses dropped (PurgeCSS, hooks/purge_css.mjs), named by its content
+  no page uses dropped (PurgeCSS, hooks/purge_css.mjs) and the rest minified again as a
+  whole (Lightning CSS merges the rules the three repeat), named by its content
   (site.<hash>.min.css, cached forever by nginx), linked from every page in their place.
   The build fails if a linked stylesheet does not exist or pages link different sets.
   The purge result is cached in .cache/purge/ by the stylesheet and the words of the site
@@ -21,6 +22,7 @@ reload stays fast):
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -83,9 +85,22 @@ def purge_key(css: str, site_dir: Path) -> str:
     names = set(WORD.findall(css)) | set(WORD.findall(unescaped(css)))
     parts = set(PARTIAL_ATTRIBUTE.findall(css))
     relevant = {w for w in words if w in names or any(part in w for part in parts)}
-    digest = hashlib.sha256(PURGE_SCRIPT.read_bytes() + css.encode("utf-8"))
+    digest = hashlib.sha256(PURGE_SCRIPT.read_bytes() + css.encode("utf-8") + tool_versions())
     digest.update("\n".join(sorted(relevant)).encode("utf-8"))
     return digest.hexdigest()
+
+
+def tool_versions() -> bytes:
+    """PurgeCSS's and Lightning CSS's versions (node_modules beside mkdocs.yml): an upgrade
+    of either misses the cache."""
+    modules = Path(__file__).resolve().parent.parent / "node_modules"
+    found = []
+    for package in ("purgecss", "lightningcss"):
+        try:
+            found.append(json.loads((modules / package / "package.json").read_text(encoding="utf-8"))["version"])
+        except FileNotFoundError:
+            found.append("missing")  # purge() then fails, naming the script
+    return " ".join(found).encode()
 
 
 def purge(css: str, site_dir: Path, cache: Path) -> str:
