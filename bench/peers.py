@@ -128,7 +128,7 @@ def admonitions(markdown: str) -> str:
         kind = ASIDE.get(match.group("kind").lower(), "note")
         out.append(f"{indent}{fence}{kind}" + (f"[{title}]" if title else ""))
         out += [indent + line if line.strip() else "" for line in body.split("\n")]
-        out.append(f"{indent}{fence}")
+        out += ["", f"{indent}{fence}"]  # the blank line ends a table or paragraph before the fence
         i = j
     return "\n".join(out)
 
@@ -334,31 +334,48 @@ def budget_test():
     return module
 
 
+class Headers:
+    """Response header bytes per request, from the raw header text Chromium received
+    (DevTools' Network.responseReceivedExtraInfo): how much of Wire's count is headers."""
+
+    def __init__(self, context, page):
+        self.sizes: dict[str, int] = {}
+        cdp = context.new_cdp_session(page)
+        cdp.on("Network.responseReceivedExtraInfo",
+               lambda e: self.sizes.__setitem__(e["requestId"], len(e.get("headersText", "").encode())))
+        cdp.send("Network.enable")
+
+    def of(self, wire, urls, since: set[str]) -> int:
+        return sum(self.sizes.get(r, 0) for r, n in wire.received.items()
+                   if r not in since and n > 0 and wire.urls[r] in urls)
+
+
 def first_visit(browser, budgets, base: str, path: str) -> dict:
     context = browser.new_context()
     try:
         page = context.new_page()
-        wire = budgets.Wire(context, page)
+        wire, headers = budgets.Wire(context, page), Headers(context, page)
         errors: list[str] = []  # an HTTP error's page would count as that file's bytes
         page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         page.goto(base + path)
         budgets.settle(page)
         fetched = wire.since(set())
+        diagrams = {url: n for url, n in fetched.items() if "/assets/diagrams/" in url}
+        header_bytes = headers.of(wire, set(fetched) - set(diagrams), set())
     finally:
         context.close()
-    diagrams = {url: n for url, n in fetched.items() if "/assets/diagrams/" in url}
     files = {url[len(base) - 1:]: n for url, n in fetched.items() if url not in diagrams}
-    return {"bytes": sum(files.values()), "requests": len(files), "files": files,
+    return {"bytes": sum(files.values()), "requests": len(files), "header_bytes": header_bytes, "files": files,
             "diagram_bytes": sum(diagrams.values()), "failed": wire.failed + errors}
 
 
 def repeat_visit(browser, budgets, base: str, path: str) -> dict:
-    """Open another page (the tags page, or for the home page the home page's neighbour
-    in the same way the budget test does), then click the sidebar link to `path`."""
+    """Open another page as the budget test does (the home page; for the home page itself,
+    the tags page), then click the navigation's link to `path`."""
     context = browser.new_context()
     try:
         page = context.new_page()
-        wire = budgets.Wire(context, page)
+        wire, headers = budgets.Wire(context, page), Headers(context, page)
         page.goto(base + ("tags/" if path == "" else ""))
         budgets.settle(page)
         before = wire.mark()
@@ -375,11 +392,12 @@ def repeat_visit(browser, budgets, base: str, path: str) -> dict:
         page.wait_for_url(target)
         budgets.settle(page)
         fetched = wire.since(before)
+        diagrams = {url: n for url, n in fetched.items() if "/assets/diagrams/" in url}
+        header_bytes = headers.of(wire, set(fetched) - set(diagrams), before)
     finally:
         context.close()
-    diagrams = {url: n for url, n in fetched.items() if "/assets/diagrams/" in url}
     files = {url[len(base) - 1:]: n for url, n in fetched.items() if url not in diagrams}
-    return {"bytes": sum(files.values()), "requests": len(files), "files": files,
+    return {"bytes": sum(files.values()), "requests": len(files), "header_bytes": header_bytes, "files": files,
             "diagram_bytes": sum(diagrams.values())}
 
 
@@ -396,6 +414,7 @@ def kinds(files: dict[str, int]) -> dict[str, int]:
 def run(workdir: Path, repeats: int = 1) -> dict:
     """Both sites built, served and measured side by side: every page of the nav, first
     visit and repeat visit, ours then the peer's for each page, `repeats` times (median)."""
+    workdir.mkdir(parents=True, exist_ok=True)
     budgets = budget_test()
     ours_port, peer_port = free_port(), free_port()
     ours_base, peer_base = f"http://127.0.0.1:{ours_port}/", f"http://127.0.0.1:{peer_port}/"
@@ -449,16 +468,19 @@ def markdown(r: dict) -> str:
            f"{r.get('chromium', '?')} as tests/test_budgets.py measures: bytes received, headers included, "
            f"1 kB = 1000 B; our diagrams apart. Repeat visit: a click on the page's sidebar link from another "
            f"page (ours: instant navigation; Starlight: a full page load with a warm cache).\n"]
-    rows = []
+    rows, lighter = [], 0
     for page in r["pages"]:
         ours, peer = page["ours"], page["starlight"]
-        of, pf = ours["first_visit"]["bytes"], peer["first_visit"]["bytes"]
-        diagram = ours["first_visit"]["diagram_bytes"]
-        rows.append([f"`{page['path']}`", kb(of) + (f" (+{kb(diagram)} diagram)" if diagram else ""), kb(pf),
-                     f"{of / pf:.2f}", kb(ours["repeat_visit"]["bytes"]), kb(peer["repeat_visit"]["bytes"]),
-                     f"{ours['first_visit']['requests']} / {peer['first_visit']['requests']}"])
-    out.append(table(["Page", "First visit, ours (kB)", "First visit, Starlight (kB)", "Ours / Starlight",
-                      "Repeat visit, ours (kB)", "Repeat visit, Starlight (kB)", "Requests (ours / Starlight)"], rows))
+        of, pf = ours["first_visit"], peer["first_visit"]
+        lighter += of["bytes"] < pf["bytes"]
+        diagram = f" (+{kb(of['diagram_bytes'])} diagram)" if of["diagram_bytes"] else ""
+        rows.append([f"`{page['path']}`", kb(of["bytes"]) + diagram, kb(pf["bytes"]), f"{of['bytes'] / pf['bytes']:.2f}",
+                     f"{kb(of['header_bytes'])} / {kb(pf['header_bytes'])}", f"{of['requests']} / {pf['requests']}",
+                     kb(ours["repeat_visit"]["bytes"]), kb(peer["repeat_visit"]["bytes"])])
+    out.append(table(["Page", "First visit, ours", "First visit, Starlight", "Ours / Starlight",
+                      "Of it headers (ours / Starlight)", "Requests (ours / Starlight)",
+                      "Repeat visit, ours", "Repeat visit, Starlight"], rows))
+    out.append(f"\nkB = 1000 bytes. Ours is the lighter first visit on {lighter} of {len(r['pages'])} pages.\n")
     kinds_rows = []
     for page in r["pages"]:
         for name in ("ours", "starlight"):
@@ -470,7 +492,8 @@ def markdown(r: dict) -> str:
               for name in ("ours", "starlight") if page[name]["first_visit"]["failed"]]
     if failed:
         out.append("\nFailed requests: " + "; ".join(failed) + "\n")
-    out.append(f"\nBuilds: ours {r['ours']['build_seconds_make_site']} s (`make site`), Starlight "
+    out.append(f"\nBuilds: ours {r['ours']['build_seconds_make_site']} s (`make site`, the hooks' caches as they "
+               f"were), Starlight "
                f"{r['peer']['build_seconds']} s (`astro build`, {r['peer']['html_pages']} HTML files, Pagefind "
                f"{v['pagefind']} index included).\n")
     return "\n".join(out)
