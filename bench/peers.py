@@ -477,9 +477,9 @@ def markdown(r: dict) -> str:
         rows.append([f"`{page['path']}`", kb(of["bytes"]) + diagram, kb(pf["bytes"]), f"{of['bytes'] / pf['bytes']:.2f}",
                      f"{kb(of['header_bytes'])} / {kb(pf['header_bytes'])}", f"{of['requests']} / {pf['requests']}",
                      kb(ours["repeat_visit"]["bytes"]), kb(peer["repeat_visit"]["bytes"])])
-    out.append(table(["Page", "First visit, ours", "First visit, Starlight", "Ours / Starlight",
-                      "Of it headers (ours / Starlight)", "Requests (ours / Starlight)",
-                      "Repeat visit, ours", "Repeat visit, Starlight"], rows))
+    out.append(table(["Page", "First visit, ours (kB)", "First visit, Starlight (kB)", "Ours / Starlight",
+                      "Of it headers (kB, ours / Starlight)", "Requests (ours / Starlight)",
+                      "Repeat visit, ours (kB)", "Repeat visit, Starlight (kB)"], rows))
     out.append(f"\nkB = 1000 bytes. Ours is the lighter first visit on {lighter} of {len(r['pages'])} pages.\n")
     kinds_rows = []
     for page in r["pages"]:
