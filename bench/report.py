@@ -242,7 +242,7 @@ def markdown(r: dict) -> str:
         + weight_md(r.get("page_weight", {})),
         "## Search: its cost as the notes grow, and the query set (bench/search.py)\n",
         search.markdown(r["search"]) if "search" in r else "Not run.\n",
-        "## Page weight against a peer: the same notes in Astro Starlight (bench/peers.py)\n",
+        "## Page weight against peers: the same notes in Starlight and VitePress (bench/peers.py)\n",
         (f"Failed: `{r['peers']['error']}`\n" if failed(r["peers"]) else peers.markdown(r["peers"]))
         if "peers" in r else "Not run.\n",
     ]
