@@ -579,7 +579,7 @@ def markdown(r: dict) -> str:
     out.append("\n**First visit** (a fresh browser context):\n")
     out.append(table(["Page", *(f"{names[key]} (kB)" for key in ("ours", *built)),
                       *(f"Ours / {names[key]}" for key in built)], rows))
-    out.append("\n" + " ".join(f"Ours is the lighter first visit than {names[key]} on {n} of {len(r['pages'])} "
+    out.append("\n" + " ".join(f"Ours is lighter on a first visit than {names[key]} on {n} of {len(r['pages'])} "
                                f"pages." for key, n in lighter.items()) + "\n")
     rows = [[f"`{page['path']}`", *(cell(page[key]["repeat_visit"]) for key in ("ours", *built))]
             for page in r["pages"]]
