@@ -89,7 +89,8 @@ audit: test-deps ## Lighthouse (mobile) on every page
 	$(BIN)/python -m tools.lighthouse
 
 # Build, serving and page-weight benchmarks (bench/README.md): reported in bench/results/,
-# never asserted. bench/run.py installs wrk and Zensical (its own venv) itself.
+# never asserted. bench/run.py installs wrk, Zensical (its own venv) and the peer sites'
+# packages (bench/peers/, by npm ci into .cache/peers/) itself.
 bench: test-deps ## Benchmarks, reported in bench/results/ (never asserted)
 	$(BIN)/python -m bench.run
 

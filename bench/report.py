@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import bisect, search
+from bench import bisect, peers, search
 
 # A page should serve at this share or more of the /healthz baseline's requests per second.
 PAGE_TARGET = 0.80
@@ -242,5 +242,8 @@ def markdown(r: dict) -> str:
         + weight_md(r.get("page_weight", {})),
         "## Search: its cost as the notes grow, and the query set (bench/search.py)\n",
         search.markdown(r["search"]) if "search" in r else "Not run.\n",
+        "## Page weight against peers: the same notes in Starlight and VitePress (bench/peers.py)\n",
+        (f"Failed: `{r['peers']['error']}`\n" if failed(r["peers"]) else peers.markdown(r["peers"]))
+        if "peers" in r else "Not run.\n",
     ]
     return "\n".join(parts)

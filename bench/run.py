@@ -20,7 +20,7 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import bisect, build, report, search, serve, weight
+from bench import bisect, build, peers, report, search, serve, weight
 from harness.nginx import NGINX
 from harness.pages import PAGES
 from harness.paths import ROOT
@@ -120,6 +120,8 @@ def main() -> int:
     parser.add_argument("--bisect-duration", type=int, default=2, help="seconds per bisect wrk run (default: 2)")
     parser.add_argument("--search-notes", default="100,1000",
                         help="generated note counts for the search cost, besides the site's own (default: 100,1000)")
+    parser.add_argument("--peer-repeats", type=int, default=1,
+                        help="visits per page and site in the peer comparison (bench/peers.py; default: 1)")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
     counts = [int(n) for n in args.pages.split(",") if n.strip()]
@@ -156,6 +158,8 @@ def main() -> int:
             # wrk's own text output, kept next to the results for reading.
             for log in (workdir / "nginx").glob("wrk-*.txt"):
                 shutil.copy(log, args.out / log.name)
+        # The peer comparison builds its own copy of our site, for the port it serves it at.
+        section(results, "peers", lambda: peers.run(workdir / "peers", args.peer_repeats))
         section(results, "search", lambda: search.run(
             workdir, [0] + [int(n) for n in args.search_notes.split(",") if n.strip()]))
         scaling = results.setdefault("scaling", [])
@@ -174,7 +178,7 @@ def main() -> int:
     (args.out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "latest.md").write_text(report.markdown(results))
     print(f"[bench] done in {results['total_seconds']} s: {args.out / 'latest.md'}", flush=True)
-    failed = [name for name in ("cold_make_site", "page_weight", "serving", "serving_bisect", "search")
+    failed = [name for name in ("cold_make_site", "page_weight", "serving", "serving_bisect", "peers", "search")
               if "error" in results.get(name, {})]
     failed += [f"scaling_{s['pages_generated']}" for s in scaling if "error" in s]
     if failed:
