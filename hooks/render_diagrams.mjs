@@ -1,6 +1,6 @@
 // Renders Mermaid diagrams to SVG with Mermaid's own CLI library, in Debian's Chromium
-// (no browser download), for hooks/diagrams.py. One browser for the whole batch, one page
-// per core drawing at a time (each diagram is drawn on its own page, so the order in which
+// (no browser download), for hooks/diagrams.py. One browser for the whole batch, one tab
+// per core drawing at a time (each diagram in a fresh document, so the order in which
 // they finish changes nothing in an SVG).
 // stdin: JSON [{id, definition, theme}]; stdout: JSON [{id, svg} | {id, error}].
 import { availableParallelism } from "node:os";
@@ -18,9 +18,30 @@ const browser = await puppeteer.launch({
   args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--no-first-run", "--disable-sync"],
 });
-async function draw({ id, definition, theme }) {
+
+// renderMermaid opens a new page (a tab, with a renderer process of its own) for each
+// diagram and closes it after. Here each worker keeps one tab for its diagrams: every
+// diagram still gets a fresh document, as renderMermaid navigates and loads Mermaid anew
+// (Mermaid keeps state between renders in module variables, e.g. sequence diagrams' actor
+// numbers, so a diagram drawn in a used document would differ), only the tab and its
+// process are reused. Handlers belong to the tab: those of the first diagram stay, and the
+// next diagrams' (the same) are not added again, or each request would be answered twice.
+function reusedPage(page) {
+  let ready = false;
+  const reused = new Proxy(page, {
+    get(target, name) {
+      if (name === "on") return (event, handler) => (ready ? reused : (target.on(event, handler), reused));
+      if (name === "close") return async () => {};
+      const value = Reflect.get(target, name, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { page: reused, setUp: () => { ready = true; }, close: () => page.close() };
+}
+
+async function draw(worker, { id, definition, theme }) {
   try {
-    const { data } = await renderMermaid(browser, definition, "svg", {
+    const { data } = await renderMermaid(worker, definition, "svg", {
       backgroundColor: "transparent",
       // The SVG's own CSS is scoped to this id: it must not start with a digit (an
       // invalid CSS selector would leave the diagram unstyled).
@@ -44,9 +65,19 @@ async function draw({ id, definition, theme }) {
 const results = [];
 let next = 0;
 async function drawNext() {
+  // The worker's tab, handed to renderMermaid in place of the browser it would open pages
+  // in; a diagram that failed may have left it half set up, so the next one gets a new tab.
+  let page = null;
   while (next < jobs.length) {
     const index = next++;
-    results[index] = await draw(jobs[index]);
+    page ??= reusedPage(await browser.newPage());
+    results[index] = await draw({ newPage: async () => page.page }, jobs[index]);
+    if ("svg" in results[index]) {
+      page.setUp();
+    } else {
+      await page.close();
+      page = null;
+    }
   }
 }
 try {
