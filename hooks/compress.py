@@ -11,10 +11,11 @@ Cost follows what changed: each result is cached by the file's content hash in
 .cache/compress/ (outside site/), so an unchanged file is never compressed again, and the
 files that are new are compressed on every core by a thread pool (brotli, zlib and zopfli
 release the GIL), largest first, so the longest job (the search index) does not start last.
-Compression starts in two steps: as soon as MkDocs and the search plugin have written
+Compression starts in three steps: as soon as MkDocs and the search plugin have written
 their files, for those that are final by then (all but the pages and stylesheets, which
 assets.py rewrites at a lower priority), so it runs while social.py and diagrams.py wait
-for their drawings and PurgeCSS runs; then, last, for the rest. A guess that turns out wrong
+for their drawings; then for the pages, as soon as assets.py has linked them to the purged
+stylesheet, while PurgeCSS makes it; then, last, for the rest. A guess that turns out wrong
 costs only time: results are found by content hash.
 
 The search index, the largest file, is also the one that changes with every edit. Its
@@ -59,7 +60,8 @@ from mkdocs.structure.pages import Page
 COMPRESSIBLE = {".html", ".css", ".js", ".json", ".xml", ".svg", ".txt"}
 ZOPFLI_MIN_BYTES = 20_000
 ZOPFLI_FOLDERS = ("assets/javascripts/", "assets/stylesheets/")
-# Rewritten by assets.py after the first step: compressed only in the last one.
+# Rewritten by assets.py after the first step: the pages are queued in the second one, the
+# stylesheet (written after it) in the last.
 NOT_FINAL_YET = {".html", ".css"}
 SEARCH_INDEX = "search/search_index.json"
 
@@ -299,13 +301,19 @@ def _start_early(config: MkDocsConfig) -> None:
     submit(found, cache_dir(config))
 
 
+@event_priority(-60)  # after assets.py has linked the pages to the stylesheet, before it writes it
+def _pages_final(config: MkDocsConfig) -> None:
+    if _command == "build":
+        submit(entries(Path(config.site_dir), {".html"}), cache_dir(config))
+
+
 @event_priority(-100)  # last of all: the files are final
 def _finish(config: MkDocsConfig) -> None:
     if _command == "build":
         precompress(Path(config.site_dir), cache_dir(config))
 
 
-on_post_build = CombinedEvent(_start_early, _finish)
+on_post_build = CombinedEvent(_start_early, _pages_final, _finish)
 
 
 def on_build_error(error: Exception) -> None:

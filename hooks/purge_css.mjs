@@ -1,6 +1,8 @@
 // Drops the CSS rules no page uses (PurgeCSS), then minifies what is left (Lightning CSS),
 // for hooks/assets.py.
-// stdin: the site's stylesheets, concatenated; argv[2]: the built site; stdout: the result.
+// stdin: JSON {css: the site's stylesheets, concatenated, html: [every page], js: [Material's
+// scripts]}; stdout: the result. The pages come as text, not as files, because assets.py
+// rewrites the files' stylesheet links while this runs.
 // A selector is kept when its names appear in a built page or in Material's scripts (which
 // add classes at run time; the one class they build from parts, md-tag--<type>, is
 // safelisted). Components this site does not use are dropped even though the scripts
@@ -8,13 +10,13 @@
 import { transform } from "lightningcss";
 import { PurgeCSS } from "purgecss";
 
-const site = process.argv[2];
 const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);
+const input = JSON.parse(Buffer.concat(chunks).toString("utf8"));
 
 const [result] = await new PurgeCSS().purge({
-  content: [`${site}/**/*.html`, `${site}/assets/javascripts/**/*.js`],
-  css: [{ raw: Buffer.concat(chunks).toString("utf8") }],
+  content: [...input.html.map((raw) => ({ raw, extension: "html" })), ...input.js.map((raw) => ({ raw, extension: "js" }))],
+  css: [{ raw: input.css }],
   safelist: { standard: [/^md-tag--/] },
   // The scripts' words, except "rtl": the pages alone say which text direction is used
   // (<body dir=ltr>), so the [dir=rtl] rules go unless a page is right to left.
