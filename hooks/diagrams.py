@@ -140,9 +140,12 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     if errors:
         raise PluginError("Diagram problems:\n" + "\n".join(errors))
     _cache.mkdir(parents=True, exist_ok=True)
+    # Both drawings of a diagram or neither, light first, next to each other: the renderer
+    # draws them in one document, and the dark SVG's ids depend on the light one drawn before.
     jobs = [{"id": f"{d.digest}-{scheme}", "definition": d.definition, "theme": theme}
-            for _, _, d in found.values() for scheme, theme in THEMES.items()
-            if not (_cache / d.file(scheme)).exists()]
+            for _, _, d in found.values()
+            if not all((_cache / d.file(scheme)).exists() for scheme in THEMES)
+            for scheme, theme in THEMES.items()]
     global _drawing
     stop_drawing()
     if jobs:

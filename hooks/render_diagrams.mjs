@@ -1,8 +1,9 @@
 // Renders Mermaid diagrams to SVG with Mermaid's own CLI library, in Debian's Chromium
 // (no browser download), for hooks/diagrams.py. One browser for the whole batch, one tab
-// per core drawing at a time (each diagram in a fresh document, so the order in which
-// they finish changes nothing in an SVG).
+// per core drawing at a time.
 // stdin: JSON [{id, definition, theme}]; stdout: JSON [{id, svg} | {id, error}].
+// Jobs next to each other with the same definition (a diagram's light and dark drawing)
+// are drawn one after the other in one document; every other diagram gets a fresh one.
 import { availableParallelism } from "node:os";
 import { renderMermaid } from "@mermaid-js/mermaid-cli";
 import puppeteer from "puppeteer";
@@ -19,29 +20,40 @@ const browser = await puppeteer.launch({
          "--no-first-run", "--disable-sync"],
 });
 
-// renderMermaid opens a new page (a tab, with a renderer process of its own) for each
-// diagram and closes it after. Here each worker keeps one tab for its diagrams: every
-// diagram still gets a fresh document, as renderMermaid navigates and loads Mermaid anew
-// (Mermaid keeps state between renders in module variables, e.g. sequence diagrams' actor
-// numbers, so a diagram drawn in a used document would differ), only the tab and its
-// process are reused. Handlers belong to the tab: those of the first diagram stay, and the
-// next diagrams' (the same) are not added again, or each request would be answered twice.
-function reusedPage(page) {
-  let ready = false;
-  const reused = new Proxy(page, {
-    get(target, name) {
-      if (name === "on") return (event, handler) => (ready ? reused : (target.on(event, handler), reused));
-      if (name === "close") return async () => {};
-      const value = Reflect.get(target, name, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { page: reused, setUp: () => { ready = true; }, close: () => page.close() };
+// renderMermaid opens a new tab, loads Mermaid (its modules, CSS and fonts) into it, draws
+// one diagram and closes the tab: loading was most of a diagram's cost. Here it gets a
+// worker's tab, kept for all that worker's diagrams, and a diagram's second drawing reuses
+// the document of its first (navigating and loading are skipped; Mermaid's modules are
+// already in the page and mermaid.initialize starts from Mermaid's defaults). Mermaid keeps
+// a little state between renders in module variables: a sequence diagram's actors are
+// numbered on from the previous one's (the ids in the dark SVG). So a document never
+// draws two different diagrams, and a diagram's dark SVG is always drawn right after its
+// light one (diagrams.py always asks for both): its bytes depend on its definition alone.
+// The tab's request handlers are the first diagram's; the later diagrams' (the same) are
+// not added again, or each request would be answered twice.
+class Tab {
+  constructor(page) {
+    this.page = page;
+    this.handlers = false;
+    this.loaded = false;
+    const proxy = new Proxy(page, {
+      get: (target, name) => {
+        if (name === "on") return (event, handler) => (this.handlers ? proxy : (target.on(event, handler), proxy));
+        if (name === "goto" || name === "addStyleTag") {
+          return async (...args) => (this.loaded ? undefined : target[name](...args));
+        }
+        if (name === "close") return async () => {};
+        const value = Reflect.get(target, name, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    this.browser = { newPage: async () => proxy }; // what renderMermaid opens its tab in
+  }
 }
 
-async function draw(worker, { id, definition, theme }) {
+async function draw(tab, { id, definition, theme }) {
   try {
-    const { data } = await renderMermaid(worker, definition, "svg", {
+    const { data } = await renderMermaid(tab.browser, definition, "svg", {
       backgroundColor: "transparent",
       // The SVG's own CSS is scoped to this id: it must not start with a digit (an
       // invalid CSS selector would leave the diagram unstyled).
@@ -62,26 +74,34 @@ async function draw(worker, { id, definition, theme }) {
   }
 }
 
+// Groups of job indexes: consecutive jobs with the same definition.
+const groups = [];
+jobs.forEach((job, index) => {
+  if (index > 0 && job.definition === jobs[index - 1].definition) groups.at(-1).push(index);
+  else groups.push([index]);
+});
+
 const results = [];
 let next = 0;
 async function drawNext() {
-  // The worker's tab, handed to renderMermaid in place of the browser it would open pages
-  // in; a diagram that failed may have left it half set up, so the next one gets a new tab.
-  let page = null;
-  while (next < jobs.length) {
-    const index = next++;
-    page ??= reusedPage(await browser.newPage());
-    results[index] = await draw({ newPage: async () => page.page }, jobs[index]);
-    if ("svg" in results[index]) {
-      page.setUp();
-    } else {
-      await page.close();
-      page = null;
+  let tab = null;
+  while (next < groups.length) {
+    const group = groups[next++];
+    for (const index of group) {
+      tab ??= new Tab(await browser.newPage());
+      results[index] = await draw(tab, jobs[index]);
+      if ("svg" in results[index]) {
+        tab.handlers = tab.loaded = true;
+      } else { // a failed drawing may leave the tab half set up: the next one gets a new tab
+        await tab.page.close();
+        tab = null;
+      }
     }
+    if (tab) tab.loaded = false; // the next diagram: a fresh document
   }
 }
 try {
-  await Promise.all(Array.from({ length: Math.min(availableParallelism(), jobs.length) }, drawNext));
+  await Promise.all(Array.from({ length: Math.min(availableParallelism(), groups.length) }, drawNext));
 } finally {
   await browser.close();
 }

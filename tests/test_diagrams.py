@@ -6,7 +6,9 @@ never rendered twice."""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 from pathlib import Path
 
 import brotli
@@ -14,7 +16,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 from harness.context import copy_context
+from harness.paths import DOCS, ROOT
 from harness.site import make_site
+from hooks import diagrams
 
 PAGES_WITH_DIAGRAMS = ["jwt/", "cors/", "docker/"]
 DIAGRAM_BUDGET = 10_000  # bytes, brotli, per SVG file
@@ -108,3 +112,31 @@ def test_an_unchanged_diagram_is_not_rendered_again(tmp_path):
     second = make_site(project / "site", project=project)
     assert second.returncode == 0, second.stderr
     assert {p.name: p.stat().st_mtime_ns for p in cache.iterdir()} == rendered
+
+
+def definition(page: str) -> str:
+    match = diagrams.FENCE.search((DOCS / page).read_text(encoding="utf-8"))
+    return diagrams.dedent(match.group("body"), match.group("indent")).strip() + "\n"
+
+
+def draw(definitions: dict[str, str]) -> dict[str, str]:
+    """The SVGs hooks/render_diagrams.mjs draws for these diagrams (name -> definition),
+    asked for in one batch as diagrams.py asks (light, then dark), by "<name>-<scheme>"."""
+    jobs = [{"id": f"{name}-{scheme}", "definition": text, "theme": theme}
+            for name, text in definitions.items() for scheme, theme in diagrams.THEMES.items()]
+    result = subprocess.run(["node", str(diagrams.RENDERER)], input=json.dumps(jobs), capture_output=True,
+                            text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return {item["id"]: item["svg"] for item in json.loads(result.stdout)}
+
+
+def test_a_diagram_is_drawn_the_same_alone_or_with_others():
+    """The renderer reuses a document for a diagram's second drawing and its tab for the
+    next diagrams; Mermaid keeps some state between renders (sequence diagrams number their
+    actors on), so a diagram's SVGs must still not depend on what else is in the batch: the
+    cache keeps them by the diagram's definition alone."""
+    alone = draw({"jwt": definition("jwt.md")})
+    # Two other sequence diagrams first, one per tab: jwt.md's is drawn in a tab used before.
+    cors = definition("cors.md")
+    together = draw({"cors": cors, "cors2": cors.replace("accTitle: ", "accTitle: 2 "), "jwt": definition("jwt.md")})
+    assert {k: v for k, v in together.items() if k.startswith("jwt-")} == alone
