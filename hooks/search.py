@@ -12,9 +12,9 @@ Guarantees, for `mkdocs build` and `mkdocs serve`:
   content; every page and static template loads it instead of Material's, which is not in
   the site), so it costs no request and no inline script;
 * both files are minified again as a whole by terser (pinned in package.json): its
-  compression and its renaming of local variables (the most used get the shortest names)
-  leave Material's already minified scripts smaller after brotli, which every first visit
-  pays for (tests/test_budgets.py; bench/RESULTS.md has the figures). terser runs in its own
+  renaming of local variables (the most used get the shortest names) and, for the bundle,
+  its compression leave Material's already minified scripts smaller after brotli, which
+  every first visit and first search pay for (tests/test_budgets.py). terser runs in its own
   process while MkDocs converts the pages, and its result is cached in .cache/terser/ by the
   input, terser's version and its options, so it runs again only when one of them changes;
 * the build fails, naming what, if Material's worker or bundle is not found in the theme
@@ -53,9 +53,12 @@ SOURCE_MAP = re.compile(r"\n//# sourceMappingURL=\S+\s*$")
 # The header comment and whole-line comments of the prelude: for people, not browsers.
 HEADER = re.compile(r"\A/\*.*?\*/\n", re.S)
 LINE_COMMENT = re.compile(r"^[ \t]*//[^\n]*\n", re.M)
-# Two compress passes: a third saves a few bytes for another second of build
-# (commit message of this change).
-TERSER_ARGS = ["--compress", "passes=2", "--mangle"]
+# The page bundle, which every first visit fetches, gets terser's compression (two passes:
+# a third saves a few bytes for another second of build); the search worker, fetched once
+# a reader searches, only renaming, which gives nearly all of its saving for a quarter of
+# the CPU (figures in the commit messages of hooks/search.py).
+BUNDLE_TERSER = ["--compress", "passes=2", "--mangle"]
+WORKER_TERSER = ["--mangle"]
 
 
 @dataclass
@@ -95,16 +98,16 @@ def combined(folder: str, material: Path, prelude: str, salt: bytes) -> tuple[Sc
     return Script(folder, material.name, f"{stem}.{digest[:8]}.min.js", text), digest
 
 
-def terser(root: Path) -> tuple[list[str], bytes]:
-    """The terser command, and what its result depends on besides the input."""
+def terser(root: Path, args: list[str]) -> tuple[list[str], bytes]:
+    """The terser command with `args`, and what its result depends on besides the input."""
     package = root / "node_modules" / "terser" / "package.json"
     try:
         version = json.loads(package.read_text(encoding="utf-8"))["version"]
     except FileNotFoundError:
         raise PluginError(f"{package} not found: run `make deps` (hooks/search.py minifies the "
                           "scripts with terser)") from None
-    command = ["node", str(root / "node_modules" / "terser" / "bin" / "terser"), *TERSER_ARGS]
-    return command, json.dumps([version, TERSER_ARGS]).encode()
+    command = ["node", str(root / "node_modules" / "terser" / "bin" / "terser"), *args]
+    return command, json.dumps([version, args]).encode()
 
 
 def minify_in_background(script: Script, command: list[str]) -> None:
@@ -126,16 +129,16 @@ def minify_in_background(script: Script, command: list[str]) -> None:
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     global _scripts
     root = Path(config.config_file_path).parent
-    command, salt = terser(root)
     cache = root / ".cache" / "terser"
     cache.mkdir(parents=True, exist_ok=True)
     lazy = LAZY.read_text(encoding="utf-8")
     _scripts = []
-    for folder, pattern, prelude in (
-        (WORKERS, MATERIAL_WORKER, PRELUDE.read_text(encoding="utf-8")),
+    for folder, pattern, prelude, args in (
+        (WORKERS, MATERIAL_WORKER, PRELUDE.read_text(encoding="utf-8"), WORKER_TERSER),
         # The page script has no multi-line strings: its indentation can go too.
-        (SCRIPTS, MATERIAL_BUNDLE, INDENT.sub("", lazy)),
+        (SCRIPTS, MATERIAL_BUNDLE, INDENT.sub("", lazy), BUNDLE_TERSER),
     ):
+        command, salt = terser(root, args)
         script, digest = combined(folder, material_script(config, folder, pattern), prelude, salt)
         script.minified = cache / f"{digest}.js"
         if not script.minified.exists():

@@ -453,9 +453,9 @@ def test_the_worker_is_named_by_its_content(site):
     assert len(workers) == 1 and re.fullmatch(r"search\.[0-9a-f]{8}\.min\.js", workers[0]), workers
     config = re.search(r'id="?__config"?[^>]*>(.*?)</script>', (site / "index.html").read_text()).group(1)
     assert json.loads(config)["search"].endswith("workers/" + workers[0])
-    # The prelude comes first (terser rewrote its spacing): its filler words lead the file.
-    assert re.match(r'\(\(\)=>\{"use strict";const \w+=new Set\(\["a","an","the",',
-                    (site / "assets/javascripts/workers" / workers[0]).read_text())
+    # The prelude comes first (terser rewrote its spacing): its filler words open the file.
+    worker = (site / "assets/javascripts/workers" / workers[0]).read_text()
+    assert worker.startswith("(()=>{") and 0 < worker.find('new Set(["a","an","the",') < 500, worker[:500]
 
 
 def test_the_build_stops_if_materials_worker_is_not_the_one_the_pages_name(tmp_path):
