@@ -11,7 +11,7 @@ Reported, never asserted (bench/README.md, "Peers").
   ours with nginx/site.conf as in production, a peer with a minimal server block of the same
   kind (precompressed files only, fingerprinted files cached for a year, the rest
   revalidated).
-* **Measuring.** tests/test_budgets.py's own Wire and settle(): Chromium's encodedDataLength
+* **Measuring.** the budget test's Wire and settle() (harness/wire.py): encodedDataLength
   (headers and compressed body) of every request of a fresh context, from goto until the
   network is idle and 300 ms more; our diagrams (/assets/diagrams/) counted apart, as the
   budget test does. The repeat visit follows a click on the page's link in the navigation
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
 import json
 import os
 import re
@@ -49,6 +48,7 @@ from harness.nginx import NGINX, Nginx, free_port, server_conf
 from harness.pages import FRONT_MATTER, PAGES, TAGS_MARKER, heading, mkdocs_config, nav_entries, url_path
 from harness.paths import DOCS, MKDOCS_YML, ROOT
 from harness.site import build
+from harness.wire import Wire, settle
 from hooks.compress import COMPRESSIBLE, ZOPFLI_MIN_BYTES, gzipped
 
 HERE = Path(__file__).resolve().parent
@@ -404,15 +404,6 @@ server {
 # Measuring
 
 
-def budget_test():
-    """tests/test_budgets.py, for its Wire and settle(): the very measurement the budget test
-    makes (tests/ is not a package; loaded by path, as bench/search.py loads test_search)."""
-    spec = importlib.util.spec_from_file_location("test_budgets", ROOT / "tests" / "test_budgets.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 class Headers:
     """Response header bytes per request, from the raw header text Chromium received
     (DevTools' Network.responseReceivedExtraInfo): how much of Wire's count is headers."""
@@ -429,15 +420,15 @@ class Headers:
                    if r not in since and n > 0 and wire.urls[r] in urls)
 
 
-def first_visit(browser, budgets, base: str, path: str) -> dict:
+def first_visit(browser, base: str, path: str) -> dict:
     context = browser.new_context()
     try:
         page = context.new_page()
-        wire, headers = budgets.Wire(context, page), Headers(context, page)
+        wire, headers = Wire(context, page), Headers(context, page)
         errors: list[str] = []  # an HTTP error's page would count as that file's bytes
         page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         page.goto(base + path)
-        budgets.settle(page)
+        settle(page)
         fetched = wire.since(set())
         diagrams = {url: n for url, n in fetched.items() if "/assets/diagrams/" in url}
         header_bytes = headers.of(wire, set(fetched) - set(diagrams), set())
@@ -448,15 +439,15 @@ def first_visit(browser, budgets, base: str, path: str) -> dict:
             "diagram_bytes": sum(diagrams.values()), "failed": wire.failed + errors}
 
 
-def repeat_visit(browser, budgets, base: str, path: str, links: str) -> dict:
+def repeat_visit(browser, base: str, path: str, links: str) -> dict:
     """Open another page as the budget test does (the home page; for the home page itself,
     the tags page), then click the navigation's link to `path`."""
     context = browser.new_context()
     try:
         page = context.new_page()
-        wire, headers = budgets.Wire(context, page), Headers(context, page)
+        wire, headers = Wire(context, page), Headers(context, page)
         page.goto(base + ("tags/" if path == "" else ""))
-        budgets.settle(page)
+        settle(page)
         before = wire.mark()
         target = base + path
         # Ours: the budget test's own link (the primary nav); a peer: its sidebar's.
@@ -467,7 +458,7 @@ def repeat_visit(browser, budgets, base: str, path: str, links: str) -> dict:
         }""", [target, links])
         assert clicked, f"no link to {target} on {page.url}"
         page.wait_for_url(target)
-        budgets.settle(page)
+        settle(page)
         fetched = wire.since(before)
         diagrams = {url: n for url, n in fetched.items() if "/assets/diagrams/" in url}
         header_bytes = headers.of(wire, set(fetched) - set(diagrams), before)
@@ -491,10 +482,10 @@ def kinds(files: dict[str, int]) -> dict[str, int]:
 OURS_LINKS = ".md-nav--primary a.md-nav__link"
 
 
-def visits(browser, budgets, base: str, path: str, links: str, repeats: int) -> dict:
+def visits(browser, base: str, path: str, links: str, repeats: int) -> dict:
     """First and repeat visit of one page, `repeats` times each: the median, and every run's bytes."""
-    firsts = [first_visit(browser, budgets, base, path) for _ in range(repeats)]
-    nexts = [repeat_visit(browser, budgets, base, path, links) for _ in range(repeats)]
+    firsts = [first_visit(browser, base, path) for _ in range(repeats)]
+    nexts = [repeat_visit(browser, base, path, links) for _ in range(repeats)]
     first, repeat = firsts[0], nexts[0]
     first["bytes_runs"] = [f["bytes"] for f in firsts]
     first["bytes"] = int(statistics.median(first["bytes_runs"]))
@@ -509,7 +500,6 @@ def run(workdir: Path, repeats: int = 1, peers: tuple[str, ...] = tuple(PEERS)) 
     and repeat visit, ours then each peer's for each page, `repeats` times (median). A peer
     that cannot be installed or built is reported and left out; the others still run."""
     workdir.mkdir(parents=True, exist_ok=True)
-    budgets = budget_test()
     bases = {key: f"http://127.0.0.1:{free_port()}/" for key in ("ours", *peers)}
     start = time.monotonic()
     sites = {"ours": build(workdir / "site", env={"SITE_URL": bases["ours"]})}
@@ -533,7 +523,7 @@ def run(workdir: Path, repeats: int = 1, peers: tuple[str, ...] = tuple(PEERS)) 
                 row: dict = {"path": "/" + path}
                 for key in sites:
                     links = OURS_LINKS if key == "ours" else PEERS[key].click
-                    row[key] = visits(browser, budgets, bases[key], path, links, repeats)
+                    row[key] = visits(browser, bases[key], path, links, repeats)
                 results["pages"].append(row)
                 print(f"[bench] peers {row['path']}: first visit " +
                       ", ".join(f"{key} {row[key]['first_visit']['bytes']} B" for key in sites), flush=True)

@@ -15,6 +15,7 @@ import json
 import pytest
 
 from harness.pages import PAGES
+from harness.wire import Wire, settle
 from harness.paths import ROOT
 
 MEASURED: dict[str, dict[str, int]] = {}
@@ -37,35 +38,6 @@ def report():
     out = ROOT / "tests" / "output"
     out.mkdir(exist_ok=True)
     (out / "budgets.json").write_text(json.dumps(MEASURED, indent=2, sort_keys=True) + "\n")
-
-
-class Wire:
-    """Bytes on the wire per request, from Chromium's own network events (DevTools
-    protocol: encodedDataLength = response headers + body as received)."""
-
-    def __init__(self, context, page):
-        self.received: dict[str, int] = {}
-        self.urls: dict[str, str] = {}
-        self.failed: list[str] = []
-        cdp = context.new_cdp_session(page)
-        cdp.on("Network.requestWillBeSent", lambda e: self.urls.__setitem__(e["requestId"], e["request"]["url"]))
-        cdp.on("Network.loadingFinished", lambda e: self.received.__setitem__(e["requestId"], e["encodedDataLength"]))
-        cdp.on("Network.loadingFailed", lambda e: self.failed.append(self.urls.get(e["requestId"], "?")))
-        cdp.send("Network.enable")
-        cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
-
-    def mark(self) -> set[str]:
-        return set(self.received)
-
-    def since(self, mark: set[str]) -> dict[str, int]:
-        """What crossed the wire since `mark` (answers from the browser's cache and data:
-        URLs count zero bytes and are left out)."""
-        return {self.urls[r]: n for r, n in self.received.items() if r not in mark and n > 0}
-
-
-def settle(page) -> None:
-    page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(300)
 
 
 @pytest.mark.parametrize("path", PAGES)
