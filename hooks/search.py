@@ -11,14 +11,15 @@ Guarantees, for `mkdocs build` and `mkdocs serve`:
   bundle, in the same file (assets/javascripts/bundle.<8 hex>.min.js, named by its
   content; every page and static template loads it instead of Material's, which is not in
   the site), so it costs no request and no inline script;
-* both files are minified again as a whole by terser (pinned in package.json): its
-  renaming of local variables (the most used get the shortest names) and, for the bundle,
-  its compression leave Material's already minified scripts smaller after brotli, which
-  every first visit and first search pay for (tests/test_budgets.py). terser runs in its own
-  process while MkDocs converts the pages, and its result is cached in .cache/terser/ by the
-  input, terser's version and its options, so it runs again only when one of them changes;
+* both files are minified again as a whole by SWC's minifier (@swc/core, pinned in
+  package.json; hooks/minify_js.mjs keeps the licence comments): its compression and its
+  renaming of local variables leave Material's already minified scripts smaller after
+  brotli, which every first visit and first search pay for (tests/test_budgets.py). It runs
+  in its own process while MkDocs converts the pages, and its result is cached in
+  .cache/scripts/ by the input, SWC's version, its options and minify_js.mjs, so it runs
+  again only when one of them changes;
 * the build fails, naming what, if Material's worker or bundle is not found in the theme
-  or a page does not name it (a Material upgrade that moved it), or if terser fails: never
+  or a page does not name it (a Material upgrade that moved it), or if minifying fails: never
   a site whose search silently lost the prelude or loads on every page.
 
 Material's index, results and highlighting are untouched: only the worker's query input
@@ -53,12 +54,10 @@ SOURCE_MAP = re.compile(r"\n//# sourceMappingURL=\S+\s*$")
 # The header comment and whole-line comments of the prelude: for people, not browsers.
 HEADER = re.compile(r"\A/\*.*?\*/\n", re.S)
 LINE_COMMENT = re.compile(r"^[ \t]*//[^\n]*\n", re.M)
-# The page bundle, which every first visit fetches, gets terser's compression (two passes:
-# a third saves a few bytes for another second of build); the search worker, fetched once
-# a reader searches, only renaming, which gives nearly all of its saving for a quarter of
-# the CPU (figures in the commit messages of hooks/search.py).
-BUNDLE_TERSER = ["--compress", "passes=2", "--mangle"]
-WORKER_TERSER = ["--mangle"]
+MINIFY = Path(__file__).with_name("minify_js.mjs")
+# Three compression passes: a second saves 0.5 kB of the bundle after brotli, a third 0.2 kB
+# more, a fourth nothing; all of it takes a tenth of a second.
+SWC_OPTIONS = {"compress": {"passes": 3}, "mangle": True}
 
 
 @dataclass
@@ -66,8 +65,8 @@ class Script:
     folder: str    # where it is, under site_dir
     material: str  # Material's file name, as the pages name it
     name: str      # the combined file's name
-    text: str      # before terser
-    minified: Path = field(init=False)  # terser's result, in the cache
+    text: str      # before minifying
+    minified: Path = field(init=False)  # the minifier's result, in the cache
     job: threading.Thread | None = field(init=False, default=None)
     error: str = field(init=False, default="")
 
@@ -89,8 +88,8 @@ def material_script(config: MkDocsConfig, folder: str, pattern: re.Pattern) -> P
 
 def combined(folder: str, material: Path, prelude: str, salt: bytes) -> tuple[Script, str]:
     """`prelude` (comments dropped) followed by Material's script, named by its content:
-    the text, and with `salt` how terser will minify it (which decides the result). Also the
-    whole digest, terser's cache key."""
+    the text, and with `salt` how it will be minified (which decides the result). Also the
+    whole digest, the minifier's cache key."""
     prelude = LINE_COMMENT.sub("", HEADER.sub("", prelude))
     text = prelude.rstrip("\n") + "\n" + SOURCE_MAP.sub("\n", material.read_text(encoding="utf-8"))
     digest = hashlib.sha256(salt + text.encode("utf-8")).hexdigest()
@@ -98,20 +97,21 @@ def combined(folder: str, material: Path, prelude: str, salt: bytes) -> tuple[Sc
     return Script(folder, material.name, f"{stem}.{digest[:8]}.min.js", text), digest
 
 
-def terser(root: Path, args: list[str]) -> tuple[list[str], bytes]:
-    """The terser command with `args`, and what its result depends on besides the input."""
-    package = root / "node_modules" / "terser" / "package.json"
+def minifier(root: Path) -> tuple[list[str], bytes]:
+    """The minifying command, and what its result depends on besides the input."""
+    package = root / "node_modules" / "@swc" / "core" / "package.json"
     try:
         version = json.loads(package.read_text(encoding="utf-8"))["version"]
     except FileNotFoundError:
         raise PluginError(f"{package} not found: run `make deps` (hooks/search.py minifies the "
-                          "scripts with terser)") from None
-    command = ["node", str(root / "node_modules" / "terser" / "bin" / "terser"), *args]
-    return command, json.dumps([version, args]).encode()
+                          "scripts with SWC)") from None
+    options = json.dumps(SWC_OPTIONS)
+    script = MINIFY.read_bytes()
+    return ["node", str(MINIFY), options], json.dumps([version, options]).encode() + script
 
 
 def minify_in_background(script: Script, command: list[str]) -> None:
-    """terser's result written to script.minified by a thread (the work is in its own
+    """The minifier's result written to script.minified by a thread (the work is in its own
     process); a failure is kept in script.error for on_env."""
     def run() -> None:
         done = subprocess.run(command, input=script.text.encode("utf-8"), capture_output=True)
@@ -129,16 +129,16 @@ def minify_in_background(script: Script, command: list[str]) -> None:
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     global _scripts
     root = Path(config.config_file_path).parent
-    cache = root / ".cache" / "terser"
+    cache = root / ".cache" / "scripts"
     cache.mkdir(parents=True, exist_ok=True)
     lazy = LAZY.read_text(encoding="utf-8")
     _scripts = []
-    for folder, pattern, prelude, args in (
-        (WORKERS, MATERIAL_WORKER, PRELUDE.read_text(encoding="utf-8"), WORKER_TERSER),
+    command, salt = minifier(root)
+    for folder, pattern, prelude in (
+        (WORKERS, MATERIAL_WORKER, PRELUDE.read_text(encoding="utf-8")),
         # The page script has no multi-line strings: its indentation can go too.
-        (SCRIPTS, MATERIAL_BUNDLE, INDENT.sub("", lazy), BUNDLE_TERSER),
+        (SCRIPTS, MATERIAL_BUNDLE, INDENT.sub("", lazy)),
     ):
-        command, salt = terser(root, args)
         script, digest = combined(folder, material_script(config, folder, pattern), prelude, salt)
         script.minified = cache / f"{digest}.js"
         if not script.minified.exists():
@@ -180,11 +180,11 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 
 def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
-    """terser done (MkDocs copies the files next): its result, or the build stops."""
+    """Minifying done (MkDocs copies the files next): its result, or the build stops."""
     for script in _scripts:
         if script.job is not None:
             script.job.join()
             script.job = None
         if script.error:
-            raise PluginError(f"terser failed on {script.folder}/{script.name}: {script.error}")
+            raise PluginError(f"minifying failed on {script.folder}/{script.name}: {script.error}")
     return env
