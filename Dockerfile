@@ -13,15 +13,15 @@ ENV PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     NPM_CI_FLAGS=--omit=dev
 
-# make is the one build entrypoint; Chromium draws the diagrams (Mermaid's CLI drives it) in
-# Liberation Sans; DejaVu Sans draws the link-preview images; git, because the dates plugin
-# (git-revision-date-localized) does not even load without it (the context has no history,
-# so hooks/dates.py then leaves the dates out). Build stage only: none of it
+# make is the one build entrypoint; Chromium's headless shell draws the diagrams (Mermaid's
+# CLI drives it) in Liberation Sans; DejaVu Sans draws the link-preview images; git, because
+# the dates plugin (git-revision-date-localized) does not even load without it (the context
+# has no history, so hooks/dates.py then leaves the dates out). Build stage only: none of it
 # reaches the served image. Not version-pinned: the base image tag pins Debian 12, and a
 # pinned Debian version disappears from the mirror at its next security update.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends make python3 python3-venv git chromium fonts-liberation fonts-dejavu-core \
+ && apt-get install -y --no-install-recommends make python3 python3-venv git chromium-headless-shell fonts-liberation fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src

@@ -17,10 +17,11 @@ export GIT_PYTHON_REFRESH := quiet
 # Debian's Chromium, and no browser download is reachable anyway.
 export PUPPETEER_SKIP_DOWNLOAD := 1
 
-# Debian packages the build needs: Chromium draws the diagrams (Mermaid's CLI drives it),
-# in Liberation Sans, which has Arial's metrics, so boxes fit their text in any browser;
-# DejaVu Sans draws the link-preview images (hooks/social.py).
-BUILD_APT := chromium fonts-liberation fonts-dejavu-core
+# Debian packages the build needs: Chromium's headless shell draws the diagrams (Mermaid's
+# CLI drives it; hooks/render_diagrams.mjs says why not the full browser), in Liberation
+# Sans, which has Arial's metrics, so boxes fit their text in any browser; DejaVu Sans draws
+# the link-preview images (hooks/social.py).
+BUILD_APT := chromium-headless-shell fonts-liberation fonts-dejavu-core
 # Debian packages the tests drive for real: nginx with the brotli_static module, Chromium,
 # redis-server (the example backend's refresh-token store, tests/test_example.py).
 TEST_APT := nginx libnginx-mod-http-brotli-static chromium fonts-noto-color-emoji redis-server

@@ -7,6 +7,7 @@ never rendered twice."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -22,6 +23,9 @@ from hooks import diagrams
 
 PAGES_WITH_DIAGRAMS = ["jwt/", "cors/", "docker/"]
 DIAGRAM_BUDGET = 10_000  # bytes, brotli, per SVG file
+# Debian 12's packages chromium-headless-shell (the build's, Makefile BUILD_APT) and chromium.
+SHELL = "/usr/bin/chromium-headless-shell"
+FULL_BROWSER = "/usr/bin/chromium"
 
 
 def soup(site: Path, path: str) -> BeautifulSoup:
@@ -119,13 +123,15 @@ def definition(page: str) -> str:
     return diagrams.dedent(match.group("body"), match.group("indent")).strip() + "\n"
 
 
-def draw(definitions: dict[str, str]) -> dict[str, str]:
+def draw(definitions: dict[str, str], browser: str | None = None) -> dict[str, str]:
     """The SVGs hooks/render_diagrams.mjs draws for these diagrams (name -> definition),
-    asked for in one batch as diagrams.py asks (light, then dark), by "<name>-<scheme>"."""
+    asked for in one batch as diagrams.py asks (light, then dark), by "<name>-<scheme>";
+    in `browser` if given (its CHROMIUM), else in the one the build picks."""
     jobs = [{"id": f"{name}-{scheme}", "definition": text, "theme": theme}
             for name, text in definitions.items() for scheme, theme in diagrams.THEMES.items()]
+    env = {**os.environ, "CHROMIUM": browser} if browser else {k: v for k, v in os.environ.items() if k != "CHROMIUM"}
     result = subprocess.run(["node", str(diagrams.RENDERER)], input=json.dumps(jobs), capture_output=True,
-                            text=True, cwd=ROOT, timeout=300)
+                            text=True, cwd=ROOT, timeout=300, env=env)
     assert result.returncode == 0, result.stderr
     return {item["id"]: item["svg"] for item in json.loads(result.stdout)}
 
@@ -140,3 +146,13 @@ def test_a_diagram_is_drawn_the_same_alone_or_with_others():
     cors = definition("cors.md")
     together = draw({"cors": cors, "cors2": cors.replace("accTitle: ", "accTitle: 2 "), "jwt": definition("jwt.md")})
     assert {k: v for k, v in together.items() if k.startswith("jwt-")} == alone
+
+
+def test_the_headless_shell_and_the_full_browser_draw_the_same_svgs():
+    """The build draws in Debian's headless shell when it is installed (less CPU), else in a
+    full Chromium; the cache keeps SVGs by definition, not by browser, so the two must draw
+    the same bytes."""
+    for browser in SHELL, FULL_BROWSER:
+        assert Path(browser).exists(), f"{browser} is not installed (make build-apt / test-deps)"
+    pages = {"jwt": definition("jwt.md"), "docker": definition("docker.md")}
+    assert draw(pages, SHELL) == draw(pages, FULL_BROWSER)
