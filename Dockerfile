@@ -37,7 +37,10 @@ COPY examples/ examples/
 COPY hooks/ hooks/
 COPY overrides/ overrides/
 COPY nginx/ nginx/
-RUN make site
+# The hooks' caches (.cache/, every entry named by the content it was made from) in a
+# BuildKit cache mount: a rebuild on the same builder does the work of what changed, not
+# of the whole site. Not in any layer; a fresh builder starts empty and builds it all.
+RUN --mount=type=cache,target=/src/.cache,sharing=locked make site
 
 # --- Stage 2: serve ---------------------------------------------------------------------
 # Debian's nginx: the same build the tests run site.conf on, with its brotli_static module.
