@@ -198,6 +198,8 @@ def test_wrong_password_is_401_without_a_cookie(app):
     status, headers, body = app.login(password="wrong")
     assert status == 401 and "accessToken" not in body
     assert not headers.get_all("Set-Cookie")
+    # RFC 9110 section 15.5.2: a 401 MUST carry a WWW-Authenticate challenge (status-codes.md).
+    assert headers["WWW-Authenticate"] == 'Bearer realm="notes-api"'
 
 
 def test_login_returns_a_jwt_and_the_refresh_cookie(app):
@@ -294,8 +296,9 @@ def test_logout_revokes_and_clears_the_cookie(app):
 
 
 def test_refresh_without_or_with_a_made_up_cookie_is_401(app):
-    assert app.request("POST", "/auth/refresh")[0] == 401
-    assert app.refresh("made.up")[0] == 401
+    for status, headers, _ in (app.request("POST", "/auth/refresh"), app.refresh("made.up")):
+        assert status == 401
+        assert headers["WWW-Authenticate"] == 'Bearer realm="notes-api"'
 
 
 # --- CORS --------------------------------------------------------------------------------------

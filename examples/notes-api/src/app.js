@@ -38,7 +38,7 @@ export function createApp({ config, store }) {
   app.use(
     cors({
       origin: config.corsOrigins, // jaise ["http://localhost:5173"]
-      credentials: true, // cookie (refresh token) wali requests allowed
+      credentials: true, // cookie (refresh token) wali request ka jawab JS ko mile; CSRF se bachav SameSite se
       methods: ["GET", "POST"],
       allowedHeaders: ["Authorization", "Content-Type"],
       maxAge: 600, // browser preflight ka jawab 10 minute yaad rakhe
@@ -59,9 +59,16 @@ export function createApp({ config, store }) {
     res.json({ accessToken });
   }
 
+  // Har 401 ke saath WWW-Authenticate challenge zaroori hai (RFC 9110): ye API Bearer
+  // tokens se chalti hai. Login aur refresh ke fail hone pe bhi wahi batate hain.
+  function unauthorized(res, message) {
+    res.set("WWW-Authenticate", `Bearer realm="${REALM}"`);
+    return res.status(401).json({ error: message });
+  }
+
   function refuse(res, message) {
     res.clearCookie(REFRESH_COOKIE, cookieOptions);
-    res.status(401).json({ error: message });
+    unauthorized(res, message);
   }
 
   app.post("/auth/login", async (req, res) => {
@@ -69,7 +76,7 @@ export function createApp({ config, store }) {
     const strings = typeof username === "string" && typeof password === "string";
     // "&" (na ki "&&"): dono compare hamesha chalein, time se kuch pata na chale.
     if (!strings || !(same(username, config.demoUser) & same(password, config.demoPassword))) {
-      return res.status(401).json({ error: "Galat username ya password" });
+      return unauthorized(res, "Galat username ya password");
     }
     const refresh = newRefreshToken(); // nayi family = naya session
     await store.create(refresh.family, username, refresh.hash, config.refreshTokenTtl);
