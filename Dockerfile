@@ -4,7 +4,7 @@
 # --- Stage 1: build -------------------------------------------------------------------
 # Node (24 LTS; 20 reached end of life on 2026-04-30) for PurgeCSS and the diagrams, and
 # Debian 12's own Python 3.11 (the version the pins are checked on).
-FROM node:24.9.0-bookworm-slim AS build
+FROM node:24.21.0-bookworm-slim AS build
 
 # Every pip call that `make` makes runs as `pip install --no-cache-dir`: no cache in the layer.
 # npm installs the build's packages only (PurgeCSS), not the test tools.
