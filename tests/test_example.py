@@ -41,6 +41,7 @@ FOREIGN = "https://evil.example"
 USER, PASSWORD = "asha", "correct horse"
 ACCESS_TTL = 2  # seconds: short enough to wait out, long enough for a call right after login
 REFRESH_TTL = 600
+SESSION_MAX_AGE = 3  # seconds: the absolute limit of a session in its own test
 
 
 # --- processes -------------------------------------------------------------------------------
@@ -293,6 +294,31 @@ def test_logout_revokes_and_clears_the_cookie(app):
     cleared = set_cookie(headers)
     assert cleared["value"] == "" and cleared["path"] == "/auth"
     assert app.refresh(token)[0] == 401
+
+
+@pytest.fixture(scope="module", params=["memory", "redis"])
+def short_session_app(request, app_factory):
+    """The app with a session limit of SESSION_MAX_AGE seconds from login (jwt.md: the absolute
+    limit besides the idle timeout), in memory and in Redis."""
+    env = {"SESSION_MAX_AGE": str(SESSION_MAX_AGE)}
+    if request.param == "redis":
+        env["REDIS_URL"] = f"redis://127.0.0.1:{request.getfixturevalue('redis_port')}"
+    return app_factory(**env)
+
+
+def test_a_session_ends_at_its_absolute_limit_even_while_refreshed(short_session_app):
+    app = short_session_app
+    start = time.monotonic()
+    _, headers, _ = app.login()
+    cookie = set_cookie(headers)
+    assert int(cookie["max-age"]) == SESSION_MAX_AGE  # not REFRESH_TTL: the session ends first
+    time.sleep(1.2)
+    status, headers, _ = app.refresh(cookie["value"])
+    assert status == 200
+    rotated = set_cookie(headers)
+    assert int(rotated["max-age"]) <= SESSION_MAX_AGE - 1  # only what is left of the session
+    time.sleep(max(0.0, start + SESSION_MAX_AGE + 0.5 - time.monotonic()))
+    assert app.refresh(rotated["value"])[0] == 401  # refreshed a second ago, but past the limit
 
 
 def test_refresh_without_or_with_a_made_up_cookie_is_401(app):

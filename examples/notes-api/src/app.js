@@ -49,12 +49,12 @@ export function createApp({ config, store }) {
   app.use(cookieParser());
 
   // Naya access token JSON me, naya refresh token cookie me. no-store: koi cache na rakhe.
-  async function sendTokens(res, username, refresh) {
+  async function sendTokens(res, username, refresh, ttl) {
     const accessToken = await signAccessToken(username, config.jwtSecret, config.accessTokenTtl);
     res.set("Cache-Control", "no-store");
     res.cookie(REFRESH_COOKIE, refresh.token, {
       ...cookieOptions,
-      maxAge: config.refreshTokenTtl * 1000, // Express ko milliseconds chahiye
+      maxAge: ttl * 1000, // refresh token ki umar; Express ko milliseconds chahiye
     });
     res.json({ accessToken });
   }
@@ -79,8 +79,8 @@ export function createApp({ config, store }) {
       return unauthorized(res, "Galat username ya password");
     }
     const refresh = newRefreshToken(); // nayi family = naya session
-    await store.create(refresh.family, username, refresh.hash, config.refreshTokenTtl);
-    await sendTokens(res, username, refresh);
+    await store.create(refresh.family, username, refresh.hash, config.refreshTokenTtl, config.sessionMaxAge);
+    await sendTokens(res, username, refresh, Math.min(config.refreshTokenTtl, config.sessionMaxAge));
   });
 
   // --8<-- [start:refresh]
@@ -93,7 +93,7 @@ export function createApp({ config, store }) {
     const result = await store.rotate(old.family, old.hash, next.hash, config.refreshTokenTtl);
     if (result.status === "reused") console.warn("Purana refresh token dobara aaya: session revoked");
     if (result.status !== "ok") return refuse(res, "Refresh token galat, purana ya expired hai");
-    await sendTokens(res, result.username, next);
+    await sendTokens(res, result.username, next, result.ttl); // absolute limit tak hi
   });
   // --8<-- [end:refresh]
 

@@ -40,6 +40,8 @@ export function loadConfig(env = process.env, warn = console.warn) {
     jwtSecret: new TextEncoder().encode(jwtSecret), // jose ko bytes chahiye
     accessTokenTtl: seconds(env, "ACCESS_TOKEN_TTL", 15 * 60),
     refreshTokenTtl: seconds(env, "REFRESH_TOKEN_TTL", 7 * 24 * 60 * 60),
+    // Login se gina absolute limit: refresh hota rahe tab bhi session isse zyada nahi chalta.
+    sessionMaxAge: seconds(env, "SESSION_MAX_AGE", 30 * 24 * 60 * 60),
     corsOrigins,
     demoUser: env.DEMO_USER || "demo",
     demoPassword: required(env, "DEMO_PASSWORD", DEV_PASSWORD, warn),

@@ -2,13 +2,14 @@
 // bache rehte hain, kai app instances share kar sakte hain), warna process ki memory me.
 //
 // Dono stores ka ek hi interface hai, to app.js ko farak nahi padta:
-//   create(family, username, hash, ttl)  naya session (login)
-//   rotate(family, oldHash, newHash, ttl) -> { status: "ok" | "reused" | "unknown", username }
+//   create(family, username, hash, ttl, maxAge)  naya session (login); maxAge = absolute limit
+//   rotate(family, oldHash, newHash, ttl) -> { status: "ok" | "reused" | "unknown", username, ttl }
+//     (ttl: naye token ki umar, absolute limit tak hi: min(ttl, session ke bache seconds))
 //   revoke(family)                       session khatam (logout)
 import { createClient } from "redis";
 
 export function createMemoryStore(now = Date.now) {
-  const sessions = new Map(); // family -> { username, hash, expiresAt }
+  const sessions = new Map(); // family -> { username, hash, expiresAt, endsAt }
   const alive = (family) => {
     const session = sessions.get(family);
     if (session && session.expiresAt > now()) return session;
@@ -16,9 +17,10 @@ export function createMemoryStore(now = Date.now) {
     return undefined;
   };
   return {
-    async create(family, username, hash, ttl) {
+    async create(family, username, hash, ttl, maxAge) {
       for (const key of sessions.keys()) alive(key); // purane expired sessions saaf
-      sessions.set(family, { username, hash, expiresAt: now() + ttl * 1000 });
+      const endsAt = now() + maxAge * 1000;
+      sessions.set(family, { username, hash, endsAt, expiresAt: Math.min(now() + ttl * 1000, endsAt) });
     },
     async rotate(family, oldHash, newHash, ttl) {
       const session = alive(family);
@@ -27,8 +29,14 @@ export function createMemoryStore(now = Date.now) {
         sessions.delete(family); // purana token dobara aaya: poora session band
         return { status: "reused" };
       }
-      Object.assign(session, { hash: newHash, expiresAt: now() + ttl * 1000 });
-      return { status: "ok", username: session.username };
+      const left = Math.floor((session.endsAt - now()) / 1000);
+      if (left <= 0) {
+        sessions.delete(family); // absolute limit poori: dobara login
+        return { status: "unknown" };
+      }
+      const next = Math.min(ttl, left);
+      Object.assign(session, { hash: newHash, expiresAt: now() + next * 1000 });
+      return { status: "ok", username: session.username, ttl: next };
     },
     async revoke(family) {
       sessions.delete(family);
@@ -60,24 +68,32 @@ if current ~= ARGV[1] then
   redis.call('DEL', KEYS[1])
   return {'reused'}
 end
+local left = math.floor((tonumber(redis.call('HGET', KEYS[1], 'endsAt') or '0') - tonumber(ARGV[4])) / 1000)
+if left <= 0 then
+  redis.call('DEL', KEYS[1])
+  return {'unknown'}
+end
+local ttl = math.min(tonumber(ARGV[3]), left)
 redis.call('HSET', KEYS[1], 'hash', ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return {'ok', redis.call('HGET', KEYS[1], 'username')}`;
+redis.call('EXPIRE', KEYS[1], ttl)
+return {'ok', redis.call('HGET', KEYS[1], 'username'), ttl}`;
 // --8<-- [end:rotate]
 
-export function createRedisStore(client) {
+export function createRedisStore(client, now = Date.now) {
   const key = (family) => `refresh:${family}`; // ek session = ek Redis hash, TTL ke saath
   return {
-    async create(family, username, hash, ttl) {
+    async create(family, username, hash, ttl, maxAge) {
       // MULTI: dono commands ek saath; TTL ke bina key kabhi na bache.
-      await client.multi().hSet(key(family), { username, hash }).expire(key(family), ttl).exec();
+      const endsAt = String(now() + maxAge * 1000); // absolute limit, milliseconds me
+      await client.multi().hSet(key(family), { username, hash, endsAt })
+        .expire(key(family), Math.min(ttl, maxAge)).exec();
     },
     async rotate(family, oldHash, newHash, ttl) {
-      const [status, username] = await client.eval(ROTATE, {
+      const [status, username, left] = await client.eval(ROTATE, {
         keys: [key(family)],
-        arguments: [oldHash, newHash, String(ttl)],
+        arguments: [oldHash, newHash, String(ttl), String(now())],
       });
-      return { status, username };
+      return { status, username, ttl: left };
     },
     async revoke(family) {
       await client.del(key(family));

@@ -4,8 +4,8 @@ import { createMemoryStore } from "../src/store.js";
 
 test("memory store: rotate once, the old hash then revokes the family", async () => {
   const store = createMemoryStore();
-  await store.create("fam", "demo", "h1", 60);
-  assert.deepEqual(await store.rotate("fam", "h1", "h2", 60), { status: "ok", username: "demo" });
+  await store.create("fam", "demo", "h1", 60, 3600);
+  assert.deepEqual(await store.rotate("fam", "h1", "h2", 60), { status: "ok", username: "demo", ttl: 60 });
   assert.deepEqual(await store.rotate("fam", "h1", "h3", 60), { status: "reused" });
   // The reuse revoked the session: even the newest token no longer works.
   assert.deepEqual(await store.rotate("fam", "h2", "h4", 60), { status: "unknown" });
@@ -14,14 +14,26 @@ test("memory store: rotate once, the old hash then revokes the family", async ()
 test("memory store: logout (revoke) and expiry end a session", async () => {
   let now = 0;
   const store = createMemoryStore(() => now);
-  await store.create("a", "demo", "h", 60);
+  await store.create("a", "demo", "h", 60, 3600);
   await store.revoke("a");
   assert.equal((await store.rotate("a", "h", "h2", 60)).status, "unknown");
-  await store.create("b", "demo", "h", 60);
+  await store.create("b", "demo", "h", 60, 3600);
   now = 59_000;
   assert.equal((await store.rotate("b", "h", "h2", 60)).status, "ok"); // sliding: 60 s from now
   now = 118_000;
   assert.equal((await store.rotate("b", "h2", "h3", 60)).status, "ok");
   now = 178_001;
   assert.equal((await store.rotate("b", "h3", "h4", 60)).status, "unknown");
+});
+
+test("memory store: the absolute limit ends a session that keeps refreshing", async () => {
+  let now = 0;
+  const store = createMemoryStore(() => now);
+  await store.create("c", "demo", "h", 60, 100); // 60 s idle, 100 s in all
+  now = 50_000;
+  assert.deepEqual(await store.rotate("c", "h", "h2", 60), { status: "ok", username: "demo", ttl: 50 });
+  now = 95_000;
+  assert.deepEqual(await store.rotate("c", "h2", "h3", 60), { status: "ok", username: "demo", ttl: 5 });
+  now = 100_000;
+  assert.deepEqual(await store.rotate("c", "h3", "h4", 60), { status: "unknown" });
 });
