@@ -79,8 +79,9 @@ export function createApp({ config, store }) {
       return unauthorized(res, "Galat username ya password");
     }
     const refresh = newRefreshToken(); // nayi family = naya session
-    await store.create(refresh.family, username, refresh.hash, config.refreshTokenTtl, config.sessionMaxAge);
-    await sendTokens(res, username, refresh, Math.min(config.refreshTokenTtl, config.sessionMaxAge));
+    const ttl = await store.create(refresh.family, username, refresh.hash, config.refreshTokenTtl,
+      config.sessionMaxAge);
+    await sendTokens(res, username, refresh, ttl);
   });
 
   // --8<-- [start:refresh]

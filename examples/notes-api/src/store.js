@@ -2,7 +2,7 @@
 // bache rehte hain, kai app instances share kar sakte hain), warna process ki memory me.
 //
 // Dono stores ka ek hi interface hai, to app.js ko farak nahi padta:
-//   create(family, username, hash, ttl, maxAge)  naya session (login); maxAge = absolute limit
+//   create(family, username, hash, ttl, maxAge) -> ttl  naya session (login); maxAge = absolute limit
 //   rotate(family, oldHash, newHash, ttl) -> { status: "ok" | "reused" | "unknown", username, ttl }
 //     (ttl: naye token ki umar, absolute limit tak hi: min(ttl, session ke bache seconds))
 //   revoke(family)                       session khatam (logout)
@@ -19,8 +19,9 @@ export function createMemoryStore(now = Date.now) {
   return {
     async create(family, username, hash, ttl, maxAge) {
       for (const key of sessions.keys()) alive(key); // purane expired sessions saaf
-      const endsAt = now() + maxAge * 1000;
-      sessions.set(family, { username, hash, endsAt, expiresAt: Math.min(now() + ttl * 1000, endsAt) });
+      const first = Math.min(ttl, maxAge);
+      sessions.set(family, { username, hash, endsAt: now() + maxAge * 1000, expiresAt: now() + first * 1000 });
+      return first;
     },
     async rotate(family, oldHash, newHash, ttl) {
       const session = alive(family);
@@ -85,8 +86,9 @@ export function createRedisStore(client, now = Date.now) {
     async create(family, username, hash, ttl, maxAge) {
       // MULTI: dono commands ek saath; TTL ke bina key kabhi na bache.
       const endsAt = String(now() + maxAge * 1000); // absolute limit, milliseconds me
-      await client.multi().hSet(key(family), { username, hash, endsAt })
-        .expire(key(family), Math.min(ttl, maxAge)).exec();
+      const first = Math.min(ttl, maxAge);
+      await client.multi().hSet(key(family), { username, hash, endsAt }).expire(key(family), first).exec();
+      return first;
     },
     async rotate(family, oldHash, newHash, ttl) {
       const [status, username, left] = await client.eval(ROTATE, {
