@@ -23,7 +23,8 @@
  * 3. Everything a reader types is a word to find, never query syntax: a leading "-" or
  *    "+" (`--omit=dev`) or a stray "~", "^", "*" no longer makes lunr drop or change a
  *    term. Words in double quotes must all be on the page, as in Material.
- * 4. A page ranks by the sum of its sections' scores, not by its best section alone.
+ * 4. Pages that have more of the query's words come first; among pages that have as many,
+ *    a page ranks by the sum of its sections' scores, not by its best section alone.
  */
 (() => {
   "use strict";
@@ -64,6 +65,10 @@
   let index = null;     // Material's lunr index, once built
   let vocabulary = null;
   let separator = /[\s-]+/;
+  // The latest query's words, each with what stands for it (a misspelling: its
+  // corrections). Material's worker answers a query before it reads the next message (its
+  // reply is posted from a microtask), so the answer being ranked is always to these.
+  let asked = [];
 
   // Material's worker registers its "message" listener when it loads, right after this
   // prelude. Keep it, and hand it the messages ourselves (queries rewritten).
@@ -90,13 +95,21 @@
     material(new MessageEvent("message", { data }));
   });
 
+  // A word common in titles ("access", "json", "resource") lifts any page with it in a
+  // title above the page that has every word of the query ("Access-Control-Allow-
+  // Credentials" put the JWT note above CORS): so a page's first key is how many of the
+  // query's words its sections have (Material's `terms`: which clauses each one matched).
   function ranked({ type, data }) {
     const pages = data.items.map(group => {
       const score = group.reduce((sum, doc) => sum + doc.score, 0);
+      const found = new Set();
+      for (const doc of group)
+        for (const [term, matched] of Object.entries(doc.terms || {})) if (matched) found.add(term);
+      const covered = asked.filter(terms => terms.some(term => found.has(term))).length;
       const items = group.map(doc => doc.location.includes("#") ? doc : { ...doc, score });
-      return { items, score };
+      return { items, score, covered };
     });
-    pages.sort((a, b) => b.score - a.score);
+    pages.sort((a, b) => b.covered - a.covered || b.score - a.score);
     return { type, data: { ...data, items: pages.map(page => page.items) } };
   }
 
@@ -196,6 +209,7 @@
     const content = parsed.filter(({ word }) => !FILLER.has(word));
     const clauses = [];
     const searched = content.length ? content : parsed;
+    asked = [];
     searched.forEach(({ word, required }, i) => {
       const presence = required ? "+" : "";
       // Words match as prefixes ("token" finds "tokens"), but for one or two letters only
@@ -203,11 +217,13 @@
       const prefix = word.length > 2 || i === searched.length - 1 ? "*" : "";
       if (word.length < 4 || /^\d+$/.test(word) || !index || known(word)) {
         clauses.push(`${presence}${word}${prefix}^${EXACT_BOOST}`);
+        asked.push([word]);
         return;
       }
       const nearest = corrections(word);
       if (!nearest.length) clauses.push(`${presence}${word}*^${EXACT_BOOST}`);
       for (const candidate of nearest) clauses.push(`${candidate}*^${CORRECTION_BOOST}`);
+      asked.push(nearest.length ? nearest : [word]);
     });
     return clauses.join(" ");
   }

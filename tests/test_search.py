@@ -356,6 +356,8 @@ DOCS = [
     {"location": "content/", "title": "Content", "text": "<p>Docker docker: image aur container.</p>"},
     {"location": "filler/", "title": "Filler", "text": "<p>Ye kya hai? Wo kya hai? Docker hai.</p>"},
     {"location": "flags/", "title": "Flags", "text": "<p>Run <code>npm ci --omit=dev</code> in the image.</p>"},
+    {"location": "titled/", "title": "Access Tokens", "text": "<p>Short lived, sent on each request.</p>"},
+    {"location": "covers/", "title": "Cookies", "text": "<p>Credentials go only where access is allowed.</p>"},
 ]
 
 
@@ -406,6 +408,14 @@ def test_misspellings_find_and_highlight_the_right_word(ask):
     assert pages(results) == ["near/"], results
     (results,) = ask("lae")  # under four letters: no guessing
     assert results == [], results
+
+
+def test_a_page_with_every_word_outranks_a_title_with_one(ask):
+    # lunr weighs a title word far above the text: "access" in a title alone put the JWT
+    # note above the CORS note for "Access-Control-Allow-Credentials".
+    for query in ("access credentials", "acess credentials"):  # a correction counts too
+        (results,) = ask(query)
+        assert pages(results)[:2] == ["covers/", "titled/"], (query, results)
 
 
 def test_a_leading_dash_is_a_word_not_an_exclusion(ask):
