@@ -406,6 +406,16 @@ def test_revision_page_links_every_note_and_every_line_links(site):
         assert heading, "every topic is its own section"
 
 
+def test_search_finds_the_revision_page_but_none_of_its_facts(site):
+    # Its facts repeat the notes: indexed, they would crowd the notes out of the first
+    # results. Its title and intro are indexed, so "revision" or "cheat sheet" finds it:
+    # every topic heading carries { data-search-exclude } (Material's section exclusion).
+    docs = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    found = [doc["location"] for doc in docs if doc["location"].split("#")[0] == REVISION]
+    assert found == [REVISION], f"the revision page in the search index: {found} (a topic heading "\
+        "without { data-search-exclude } in docs/revision.md?)"
+
+
 def test_every_revision_link_resolves(site):
     article = page_html(site, REVISION).select_one("article")
     broken = []

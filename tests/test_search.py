@@ -240,6 +240,9 @@ SEARCH_TABLE = [
     ("yaad rakhne ka tarika", "status-codes/", "typo"),
     ("galthi", "status-codes/", "typo"),
     ("chutkaara", "docker/", "typo"),
+    ("quick revision", "revision/", "notes"),
+    ("interview cheat sheet", "revision/", "reader"),
+    ("intervew cheat sheat", "revision/", "typo"),
 ]
 
 
