@@ -1,6 +1,7 @@
 // Express app: routes aur middleware. server.js ise start karta hai, tests seedha bhi.
 // --8<-- [start:esm-import]
 import { createHash, timingSafeEqual } from "node:crypto";
+import { STATUS_CODES } from "node:http";
 import express from "express";
 import cors from "cors";
 import cookieParser from "cookie-parser";
@@ -38,7 +39,7 @@ export function createApp({ config, store }) {
   app.use(
     cors({
       origin: config.corsOrigins, // jaise ["http://localhost:5173"]
-      credentials: true, // cookie (refresh token) wali request ka jawab JS ko mile; CSRF se bachav SameSite se
+      credentials: true, // cookie wali request ka jawab JS ko mile (CSRF ko CORS nahi rokta)
       methods: ["GET", "POST"],
       allowedHeaders: ["Authorization", "Content-Type"],
       maxAge: 600, // browser preflight ka jawab 10 minute yaad rakhe
@@ -73,9 +74,11 @@ export function createApp({ config, store }) {
 
   app.post("/auth/login", async (req, res) => {
     const { username, password } = req.body ?? {};
-    const strings = typeof username === "string" && typeof password === "string";
+    if (typeof username !== "string" || typeof password !== "string") {
+      return res.status(400).json({ error: "JSON body me username aur password (strings) chahiye" });
+    }
     // "&" (na ki "&&"): dono compare hamesha chalein, time se kuch pata na chale.
-    if (!strings || !(same(username, config.demoUser) & same(password, config.demoPassword))) {
+    if (!(same(username, config.demoUser) & same(password, config.demoPassword))) {
       return unauthorized(res, "Galat username ya password");
     }
     const refresh = newRefreshToken(); // nayi family = naya session
@@ -92,6 +95,11 @@ export function createApp({ config, store }) {
     if (!old) return refuse(res, "Refresh token nahi mila");
     const next = newRefreshToken(old.family); // same session, naya random token
     const result = await store.rotate(old.family, old.hash, next.hash, config.refreshTokenTtl);
+    if (result.status === "raced") {
+      // Do tabs ek saath: doosre ne abhi token badla. Cookie mat chhedo (naya wahi hai);
+      // 409: client naye cookie se ek baar dobara try kare.
+      return res.status(409).json({ error: "Token abhi badla hai, dobara refresh karo" });
+    }
     if (result.status === "reused") console.warn("Purana refresh token dobara aaya: session revoked");
     if (result.status !== "ok") return refuse(res, "Refresh token galat, purana ya expired hai");
     await sendTokens(res, result.username, next, result.ttl); // absolute limit tak hi
@@ -129,11 +137,13 @@ export function createApp({ config, store }) {
 
   app.use((req, res) => res.status(404).json({ error: "Not found" }));
 
-  // Galat JSON body (400), bahut bada body (413) wagairah; baaki sab 500.
+  // Galat JSON body (400), bahut bada body (413) wagairah; baaki sab 500. Jawab me sirf
+  // status ka naam: err.message me body ka hissa ho sakta hai (login pe password bhi).
   app.use((err, req, res, next) => {
-    const status = err.status ?? 500;
+    if (res.headersSent) return next(err); // jawab shuru ho chuka: Express connection band kare
+    const status = err.status >= 400 && err.status < 600 ? err.status : 500;
     if (status >= 500) console.error(err);
-    res.status(status).json({ error: status >= 500 ? "Server error" : err.message });
+    res.status(status).json({ error: STATUS_CODES[status] ?? "Error" });
   });
 
   return app;

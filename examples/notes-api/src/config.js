@@ -5,11 +5,11 @@ const DEV_SECRET = "dev-only-secret-kabhi-production-me-mat-use-karna";
 const DEV_PASSWORD = "demo123";
 
 // "900" -> 900; khaali ho to default; galat value pe start hi mat karo.
-function seconds(env, name, fallback, min = 1) {
+function seconds(env, name, fallback, min = 1, max = Number.MAX_SAFE_INTEGER) {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min) {
-    throw new Error(`${name} must be a whole number >= ${min}, got "${raw}"`);
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return Number(raw);
 }
@@ -34,8 +34,11 @@ export function loadConfig(env = process.env, warn = console.warn) {
   if (corsOrigins.includes("*")) {
     throw new Error("CORS_ORIGIN must list origins: '*' cannot be used with cookies (credentials)");
   }
+  // Browser ka Origin header "scheme://host[:port]" hota hai, bina "/" ke: warna match hi nahi.
+  const wrong = corsOrigins.find((origin) => URL.canParse(origin) ? new URL(origin).origin !== origin : true);
+  if (wrong) throw new Error(`CORS_ORIGIN entries must be origins like http://localhost:5173, got "${wrong}"`);
   return {
-    port: seconds(env, "PORT", 3000, 0), // port hai, seconds nahi: same check (whole number)
+    port: seconds(env, "PORT", 3000, 0, 65535), // port hai, seconds nahi: same check (whole number)
     host: env.HOST || undefined, // khaali = saare interfaces (Docker ke andar yahi chahiye)
     jwtSecret: new TextEncoder().encode(jwtSecret), // jose ko bytes chahiye
     accessTokenTtl: seconds(env, "ACCESS_TOKEN_TTL", 15 * 60),

@@ -3,13 +3,18 @@
 //
 // Dono stores ka ek hi interface hai, to app.js ko farak nahi padta:
 //   create(family, username, hash, ttl, maxAge) -> ttl  naya session (login); maxAge = absolute limit
-//   rotate(family, oldHash, newHash, ttl) -> { status: "ok" | "reused" | "unknown", username, ttl }
+//   rotate(family, oldHash, newHash, ttl) -> { status: "ok" | "raced" | "reused" | "unknown", username, ttl }
 //     (ttl: naye token ki umar, absolute limit tak hi: min(ttl, session ke bache seconds))
 //   revoke(family)                       session khatam (logout)
 import { createClient } from "redis";
 
+// Do tabs ek hi cookie se ek saath refresh karein to ek jeetti hai; doosri abhi-abhi badla
+// token laati hai. Itne seconds tak wo "raced" hai (ek hi baar): session bachta hai, client
+// naye cookie se dobara try kare. Baad me, ya dobara, wahi token = chori: session revoke.
+export const RACE_WINDOW = 10;
+
 export function createMemoryStore(now = Date.now) {
-  const sessions = new Map(); // family -> { username, hash, expiresAt, endsAt }
+  const sessions = new Map(); // family -> { username, hash, expiresAt, endsAt, previous, raceUntil }
   const alive = (family) => {
     const session = sessions.get(family);
     if (session && session.expiresAt > now()) return session;
@@ -27,6 +32,10 @@ export function createMemoryStore(now = Date.now) {
       const session = alive(family);
       if (!session) return { status: "unknown" };
       if (session.hash !== oldHash) {
+        if (oldHash === session.previous && now() < session.raceUntil) {
+          session.previous = undefined;
+          return { status: "raced" };
+        }
         sessions.delete(family); // purana token dobara aaya: poora session band
         return { status: "reused" };
       }
@@ -36,7 +45,9 @@ export function createMemoryStore(now = Date.now) {
         return { status: "unknown" };
       }
       const next = Math.min(ttl, left);
-      Object.assign(session, { hash: newHash, expiresAt: now() + next * 1000 });
+      Object.assign(session, {
+        hash: newHash, previous: oldHash, raceUntil: now() + RACE_WINDOW * 1000, expiresAt: now() + next * 1000,
+      });
       return { status: "ok", username: session.username, ttl: next };
     },
     async revoke(family) {
@@ -61,11 +72,16 @@ export async function connectRedis(url) {
 
 // --8<-- [start:rotate]
 // Check aur badlav ek hi step me (Lua script Redis ke andar atomically chalti hai):
-// do requests ek hi purane token se ek saath aayein to bhi sirf ek jeetegi.
+// do requests ek hi purane token se ek saath aayein to bhi sirf ek jeetegi (doosri "raced").
 const ROTATE = `
 local current = redis.call('HGET', KEYS[1], 'hash')
 if not current then return {'unknown'} end
 if current ~= ARGV[1] then
+  local previous = redis.call('HGET', KEYS[1], 'previous')
+  if previous == ARGV[1] and tonumber(ARGV[4]) < tonumber(redis.call('HGET', KEYS[1], 'raceUntil')) then
+    redis.call('HDEL', KEYS[1], 'previous')
+    return {'raced'}
+  end
   redis.call('DEL', KEYS[1])
   return {'reused'}
 end
@@ -75,7 +91,7 @@ if left <= 0 then
   return {'unknown'}
 end
 local ttl = math.min(tonumber(ARGV[3]), left)
-redis.call('HSET', KEYS[1], 'hash', ARGV[2])
+redis.call('HSET', KEYS[1], 'hash', ARGV[2], 'previous', ARGV[1], 'raceUntil', ARGV[5])
 redis.call('EXPIRE', KEYS[1], ttl)
 return {'ok', redis.call('HGET', KEYS[1], 'username'), ttl}`;
 // --8<-- [end:rotate]
@@ -93,7 +109,7 @@ export function createRedisStore(client, now = Date.now) {
     async rotate(family, oldHash, newHash, ttl) {
       const [status, username, left] = await client.eval(ROTATE, {
         keys: [key(family)],
-        arguments: [oldHash, newHash, String(ttl), String(now())],
+        arguments: [oldHash, newHash, String(ttl), String(now()), String(now() + RACE_WINDOW * 1000)],
       });
       return { status, username, ttl: left };
     },

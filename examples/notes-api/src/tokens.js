@@ -33,6 +33,7 @@ export async function verifyAccessToken(token, secret) {
   const { payload } = await jwtVerify(token, secret, {
     algorithms: ["HS256"],
     issuer: ISSUER,
+    requiredClaims: ["exp", "sub"], // jose exp tabhi check karta hai jab token me ho
   });
   return payload; // { sub: "demo", iat, exp, iss }
 }

@@ -24,10 +24,11 @@ const post = (path, { body, cookie } = {}) =>
 const refreshCookie = (res) => res.headers.getSetCookie()[0].split(";")[0];
 const login = () => post("/auth/login", { body: { username: "asha", password: "s3cret" } });
 
-test("login: 401 on a wrong password, JSON body or not", async () => {
+test("login: 401 on a wrong password, 400 without both fields as strings", async () => {
   assert.equal((await post("/auth/login", { body: { username: "asha", password: "no" } })).status, 401);
-  assert.equal((await post("/auth/login", { body: { username: "asha" } })).status, 401);
-  assert.equal((await post("/auth/login", { body: ["asha", "s3cret"] })).status, 401);
+  assert.equal((await post("/auth/login", { body: { username: "asha" } })).status, 400);
+  assert.equal((await post("/auth/login", { body: { username: "asha", password: 1 } })).status, 400);
+  assert.equal((await post("/auth/login", { body: ["asha", "s3cret"] })).status, 400);
 });
 
 test("login sets the refresh cookie HttpOnly, Secure, SameSite=Strict, Path=/auth", async () => {
@@ -58,7 +59,9 @@ test("refresh rotates; a replayed old token revokes the session; logout ends it"
   assert.equal(refreshed.status, 200);
   const second = refreshCookie(refreshed);
   assert.notEqual(second, first);
-  assert.equal((await post("/auth/refresh", { cookie: first })).status, 401); // replay
+  // Replayed at once: maybe a second tab (409, once), then a thief (401, session revoked).
+  assert.equal((await post("/auth/refresh", { cookie: first })).status, 409);
+  assert.equal((await post("/auth/refresh", { cookie: first })).status, 401);
   assert.equal((await post("/auth/refresh", { cookie: second })).status, 401); // family revoked
 
   const third = refreshCookie(await login());
@@ -66,12 +69,23 @@ test("refresh rotates; a replayed old token revokes the session; logout ends it"
   assert.equal((await post("/auth/refresh", { cookie: third })).status, 401);
 });
 
-test("malformed JSON is a 400, unknown routes a 404", async () => {
+test("two refreshes at once with one cookie: one rotates, the other gets 409, nobody is logged out", async () => {
+  const cookie = refreshCookie(await login());
+  const [a, b] = await Promise.all([post("/auth/refresh", { cookie }), post("/auth/refresh", { cookie })]);
+  assert.deepEqual([a.status, b.status].sort(), [200, 409]);
+  const loser = a.status === 409 ? a : b;
+  assert.deepEqual(loser.headers.getSetCookie(), []); // the winner's new cookie stays
+  const winner = refreshCookie(a.status === 200 ? a : b);
+  assert.equal((await post("/auth/refresh", { cookie: winner })).status, 200);
+});
+
+test("malformed JSON is a 400 that does not echo the body, unknown routes a 404", async () => {
   const res = await fetch(`${base}/auth/login`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: "{not json",
+    body: '{"username": "asha", "password": my-secret-password',
   });
   assert.equal(res.status, 400);
+  assert.deepEqual(await res.json(), { error: "Bad Request" });
   assert.equal((await fetch(`${base}/nope`)).status, 404);
 });

@@ -39,4 +39,9 @@ test("TTLs must be whole seconds; CORS_ORIGIN is a comma-separated allow-list wi
     "http://localhost:5173",
   ]);
   assert.throws(() => loadConfig({ CORS_ORIGIN: "*" }, quiet), /cannot be used/);
+  // A browser's Origin has no path, not even "/": such an entry would never match.
+  assert.throws(() => loadConfig({ CORS_ORIGIN: "http://localhost:5173/" }, quiet), /localhost:5173\/"/);
+  assert.throws(() => loadConfig({ CORS_ORIGIN: "localhost:5173" }, quiet), /must be origins/);
+  assert.throws(() => loadConfig({ PORT: "99999" }, quiet), /PORT must be a whole number from 0 to 65535/);
+  assert.equal(loadConfig({ PORT: "65535" }, quiet).port, 65535);
 });

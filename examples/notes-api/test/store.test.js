@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createMemoryStore } from "../src/store.js";
+import { RACE_WINDOW, createMemoryStore } from "../src/store.js";
 
 test("memory store: rotate once, the old hash then revokes the family", async () => {
-  const store = createMemoryStore();
+  let now = 0;
+  const store = createMemoryStore(() => now);
   await store.create("fam", "demo", "h1", 60, 3600);
   assert.deepEqual(await store.rotate("fam", "h1", "h2", 60), { status: "ok", username: "demo", ttl: 60 });
+  now = RACE_WINDOW * 1000; // past the window for a concurrent refresh
   assert.deepEqual(await store.rotate("fam", "h1", "h3", 60), { status: "reused" });
   // The reuse revoked the session: even the newest token no longer works.
   assert.deepEqual(await store.rotate("fam", "h2", "h4", 60), { status: "unknown" });
@@ -36,4 +38,17 @@ test("memory store: the absolute limit ends a session that keeps refreshing", as
   assert.deepEqual(await store.rotate("c", "h2", "h3", 60), { status: "ok", username: "demo", ttl: 5 });
   now = 100_000;
   assert.deepEqual(await store.rotate("c", "h3", "h4", 60), { status: "unknown" });
+});
+
+test("memory store: a concurrent refresh with the old hash is raced once, in the window only", async () => {
+  let now = 0;
+  const store = createMemoryStore(() => now);
+  await store.create("d", "demo", "h1", 60, 3600);
+  assert.equal((await store.rotate("d", "h1", "h2", 60)).status, "ok");
+  now = RACE_WINDOW * 1000 - 1;
+  assert.deepEqual(await store.rotate("d", "h1", "hx", 60), { status: "raced" }); // the other tab
+  assert.equal((await store.rotate("d", "h2", "h3", 60)).status, "ok"); // the session lives on
+  assert.deepEqual(await store.rotate("d", "h2", "hy", 60), { status: "raced" });
+  assert.deepEqual(await store.rotate("d", "h2", "hz", 60), { status: "reused" }); // once only
+  assert.equal((await store.rotate("d", "h3", "h4", 60)).status, "unknown");
 });

@@ -19,7 +19,7 @@ test("an access token round-trips: sub, iss and a 15 minute expiry", async () =>
   assert.equal(payload.exp - payload.iat, 900);
 });
 
-test("a tampered payload, another secret, alg none or an expired token are refused", async () => {
+test("a tampered payload, another secret, alg none, an expired token or one without exp or sub are refused", async () => {
   const token = await signAccessToken("demo", secret, 900);
   const [header, payload, signature] = token.split(".");
   const claims = JSON.parse(Buffer.from(payload, "base64url"));
@@ -35,6 +35,12 @@ test("a tampered payload, another secret, alg none or an expired token are refus
     .setExpirationTime(Math.floor(Date.now() / 1000) - 10)
     .sign(secret);
   await assert.rejects(verifyAccessToken(expired, secret), { code: "ERR_JWT_EXPIRED" });
+  // Signed with the right secret, but without exp (never expires) or without sub (nobody).
+  const sign = (claims) => new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuer("notes-api");
+  const noExp = await sign({ sub: "demo" }).sign(secret);
+  await assert.rejects(verifyAccessToken(noExp, secret), { code: "ERR_JWT_CLAIM_VALIDATION_FAILED", claim: "exp" });
+  const noSub = await sign({}).setExpirationTime("15m").sign(secret);
+  await assert.rejects(verifyAccessToken(noSub, secret), { code: "ERR_JWT_CLAIM_VALIDATION_FAILED", claim: "sub" });
 });
 
 test("refresh tokens: random, same family on rotation, only the hash is kept", () => {
