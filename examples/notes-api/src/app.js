@@ -135,6 +135,12 @@ export function createApp({ config, store }) {
     res.json({ user: { username: req.user.sub } });
   });
 
+  // Route hai par method galat (jaise GET /auth/login): 404 nahi, 405 + Allow (RFC 9110).
+  const allowed = { "/auth/login": "POST", "/auth/refresh": "POST", "/auth/logout": "POST", "/me": "GET, HEAD" };
+  for (const [path, methods] of Object.entries(allowed)) {
+    app.all(path, (req, res) => res.set("Allow", methods).status(405).json({ error: "Method Not Allowed" }));
+  }
+
   app.use((req, res) => res.status(404).json({ error: "Not found" }));
 
   // Galat JSON body (400), bahut bada body (413) wagairah; baaki sab 500. Jawab me sirf

@@ -79,7 +79,7 @@ test("two refreshes at once with one cookie: one rotates, the other gets 409, no
   assert.equal((await post("/auth/refresh", { cookie: winner })).status, 200);
 });
 
-test("malformed JSON is a 400 that does not echo the body, unknown routes a 404", async () => {
+test("malformed JSON is a 400 that does not echo the body; unknown routes 404, other methods 405", async () => {
   const res = await fetch(`${base}/auth/login`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -88,4 +88,9 @@ test("malformed JSON is a 400 that does not echo the body, unknown routes a 404"
   assert.equal(res.status, 400);
   assert.deepEqual(await res.json(), { error: "Bad Request" });
   assert.equal((await fetch(`${base}/nope`)).status, 404);
+  // A route with another method: 405 and the methods it has.
+  const wrongMethod = await fetch(`${base}/auth/login`);
+  assert.equal(wrongMethod.status, 405);
+  assert.equal(wrongMethod.headers.get("allow"), "POST");
+  assert.equal((await post("/me")).headers.get("allow"), "GET, HEAD");
 });
