@@ -38,6 +38,7 @@ from pathlib import Path
 import brotli
 
 from bench import build
+from hooks import search as search_hook
 from harness.browser import focus_search, launch
 from harness.nginx import Nginx, free_port, server_conf
 from harness.paths import ROOT, SITE_CONF
@@ -54,7 +55,9 @@ ABLATIONS = [
     ("without filler-word handling", "const content = parsed.filter(({ word }) => !FILLER.has(word));",
      "const content = parsed;"),
     ("without misspelling correction", "const nearest = corrections(word);", "const nearest = [];"),
-    ("without page ranking by sum", "message.type === RESULT ? ranked(message) : message", "message"),
+    ("without ranking by the query's words a page has", "b.covered - a.covered || ", ""),
+    ("without re-ranking pages (words a page has, then the sum)",
+     "message.type === RESULT ? ranked(message) : message", "message"),
 ]
 
 
@@ -307,15 +310,18 @@ def lunr_quality(browser, site: Path, base: str) -> dict:
     table = module.SEARCH_TABLE
     folder = site / WORKERS
     (site_worker,) = folder.glob("search.*.min.js")
-    text = site_worker.read_text(encoding="utf-8")
+    # The ablations edit the prelude's source (the site's worker is minified), then join it
+    # to Material's worker as the build does, unminified: the same code, in more bytes.
+    prelude = search_hook.PRELUDE.read_text(encoding="utf-8")
     shutil.copy(material_worker(), folder / "material-as-shipped.js")
     variants = {"Material 9.8 as shipped (lunr)": "material-as-shipped.js"}
     errors = {}
     for i, (name, old, new) in enumerate(ABLATIONS):
-        if text.count(old) != 1:
+        if prelude.count(old) != 1:
             errors[name] = f"hooks/search_worker.js no longer has {old!r}: update bench/search.py ABLATIONS"
             continue
-        (folder / f"ablation-{i}.js").write_text(text.replace(old, new), encoding="utf-8")
+        script, _ = search_hook.combined(WORKERS, material_worker(), prelude.replace(old, new), b"")
+        (folder / f"ablation-{i}.js").write_text(script.text, encoding="utf-8")
         variants[f"this site's worker {name}"] = f"ablation-{i}.js"
     variants["this site's worker"] = site_worker.name
     out: dict = {"queries": len(table), "variants": {}, "errors": errors}
