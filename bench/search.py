@@ -313,14 +313,15 @@ def lunr_quality(browser, site: Path, base: str) -> dict:
     # The ablations edit the prelude's source (the site's worker is minified), then join it
     # to Material's worker as the build does, unminified: the same code, in more bytes.
     prelude = search_hook.PRELUDE.read_text(encoding="utf-8")
-    shutil.copy(material_worker(), folder / "material-as-shipped.js")
+    material = material_worker()
+    shutil.copy(material, folder / "material-as-shipped.js")
     variants = {"Material 9.8 as shipped (lunr)": "material-as-shipped.js"}
     errors = {}
     for i, (name, old, new) in enumerate(ABLATIONS):
         if prelude.count(old) != 1:
             errors[name] = f"hooks/search_worker.js no longer has {old!r}: update bench/search.py ABLATIONS"
             continue
-        script, _ = search_hook.combined(WORKERS, material_worker(), prelude.replace(old, new), b"")
+        script, _ = search_hook.combined(WORKERS, material, prelude.replace(old, new), b"")
         (folder / f"ablation-{i}.js").write_text(script.text, encoding="utf-8")
         variants[f"this site's worker {name}"] = f"ablation-{i}.js"
     variants["this site's worker"] = site_worker.name
