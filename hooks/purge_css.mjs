@@ -30,12 +30,10 @@ const [result] = await new PurgeCSS().purge({
   // Custom properties no kept rule reads go too: Material declares an icon (an SVG data URL)
   // for every admonition kind, status and tag; only the used ones stay.
   variables: true,
+  // (The version selector, repository widget, annotations and content tabs need no entry:
+  // hooks/bundle.py leaves them out of the script, so nothing names their classes.)
   blocklist: [
-    /^md-version/, // no version selector (no mike, no `extra.version`)
-    /^md-source/, // no repository widget (no repo_url: it would call GitHub's API)
-    /^md-annotation/, // no code annotations (content.code.annotate is off)
-    /mermaid/, // diagrams are SVG files drawn at build time (hooks/diagrams.py)
-    /^tabbed/, // no content tabs (pymdownx.tabbed is not enabled)
+    /mermaid/, // diagrams are SVG files drawn at build time (hooks/diagrams.py); notes name the tool
     // Admonitions: only `note` and `warning` (the marking convention, tests/test_content.py).
     // Not `summary` or `cite`: they are also element names, which the blocklist would hit
     // (search results' "more on this page" is a <summary>; tests/test_visual.py caught it).

@@ -6,13 +6,18 @@ virtual environment and node_modules)."""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 from pathlib import Path
 
+import material as material_package
 import pytest
 
 from harness.context import copy_context
+from harness.paths import ROOT
 from harness.site import make_site
+from hooks.bundle import LEFT_OUT, REPLACED
 
 NEW_FRONT_MATTER = "---\ndescription: Ek naya note jo nav me nahi hai, bas test ke liye banaya gaya.\ntags:\n  - Test\n---\n"
 
@@ -86,6 +91,11 @@ CASES = [
      # A new inline script (a Material upgrade, or a template edit) must be hashed into the CSP.
      lambda p: edit(p / "overrides" / "main.html", "{% block extrahead %}", "{% block extrahead %}<script>1</script>"),
      ["nginx/site.conf", "sha256-"]),
+    ("a-component-left-out-of-materials-script",
+     # hooks/bundle.py builds Material's script without navigation tabs: turning them on must
+     # say which line to remove, never publish tabs that do nothing.
+     lambda p: edit(p / "mkdocs.yml", "    - navigation.instant ", "    - navigation.tabs\n    - navigation.instant "),
+     ["components/tabs", "hooks/bundle.py", "LEFT_OUT"]),
     ("stale-hash-in-the-csp",
      # An inline script that went away (moved into a file) must leave the policy too.
      lambda p: edit(p / "nginx" / "site.conf", "script-src 'self'", "script-src 'self' 'sha256-AAAA'"),
@@ -110,3 +120,25 @@ def test_bad_input_fails_the_build_naming_the_file(project, break_it, expected):
     assert sorted(p.name for p in project.iterdir() if p.name != ".cache") == before
     for text in expected:
         assert re.search(re.escape(text), output), f"{text!r} not in the build's output:\n{output}"
+
+
+def test_materials_script_is_not_rebuilt_with_other_packages(tmp_path):
+    """hooks/bundle.mjs builds Material's script from its source map with the packages in
+    package.json: one file that differs from the one Material was built with (a Material
+    upgrade that moved to a newer rxjs) stops it, naming the file."""
+    material = next(Path(material_package.__file__).parent.glob("templates/assets/javascripts/bundle.*.min.js"))
+    source_map = json.loads(material.with_name(material.name + ".map").read_text(encoding="utf-8"))
+    command = ["node", str(ROOT / "hooks" / "bundle.mjs"), str(tmp_path / "map"), str(tmp_path / "out.js"),
+               json.dumps(sorted(LEFT_OUT)), json.dumps({name: str(path) for name, path in REPLACED.items()})]
+    (tmp_path / "map").write_text(json.dumps(source_map))
+    assert subprocess.run(command, capture_output=True, text=True).returncode == 0
+    assert (tmp_path / "out.js").stat().st_size > 50_000
+
+    changed = next(i for i, s in enumerate(source_map["sources"]) if s.startswith("node_modules/rxjs/"))
+    source_map["sourcesContent"][changed] += "\n// a newer rxjs\n"
+    (tmp_path / "map").write_text(json.dumps(source_map))
+    (tmp_path / "out.js").unlink()
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert source_map["sources"][changed] in result.stderr
+    assert not (tmp_path / "out.js").exists()

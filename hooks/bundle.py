@@ -1,0 +1,121 @@
+"""Material's page script without what this site cannot use.
+
+Material ships one script for every site: diagrams drawn in the browser, content tabs,
+annotations, a version selector, repository facts, a cookie consent, navigation tabs,
+search sharing. This site uses none of them (why, per component: LEFT_OUT), and every
+first visit paid for them. This hook builds Material's script again from the installed
+Material's own sources (its source map carries every file, so the build follows the pinned
+Material exactly; hooks/bundle.mjs, esbuild) without those components, with clipboard.js
+replaced by the browser's Clipboard API (REPLACED), and puts it where Material's was: in a
+theme folder in front of Material's (as theme.custom_dir is), under Material's own file
+name, so hooks/search.py and the pages take it as Material's.
+
+Guarantees:
+* the result is cached in .cache/bundle/ by the source map, LEFT_OUT, the replacements,
+  bundle.mjs and esbuild's version: the build runs esbuild only when one of them changes;
+* the build fails, naming what, if Material's script or its map is not found, if the
+  packages in package.json are not the ones Material was built with, if a left-out folder
+  no longer exists, or if a page has what a left-out component would mount (a page that
+  uses a feature makes the build say which line of LEFT_OUT to remove, never a site whose
+  feature silently does nothing); a left-out component that is called anyway throws.
+
+tests/test_budgets.py measures what it saves; tests/test_browser.py and tests/test_visual.py
+hold every behaviour and pixel the script has.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+from pathlib import Path
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.pages import Page
+
+BUILD = Path(__file__).with_name("bundle.mjs")
+SCRIPTS = "assets/javascripts"
+MATERIAL_BUNDLE = re.compile(r"^bundle\.[0-9a-f]{8}\.min\.js$")
+
+# Folder (under Material's src/templates/assets/javascripts/) -> what would mount it, as a
+# regex on the rendered page (before hooks/minify.py), and why this site has none.
+LEFT_OUT: dict[str, tuple[str, str]] = {
+    "components/content/annotation/block": (
+        r'class="[^"]*\bannotate\b|"content\.code\.annotate"', "no annotations: no .annotate, no content.code.annotate"),
+    "components/content/annotation/list": (
+        r'class="[^"]*\bannotate\b|"content\.code\.annotate"', "the same, in code blocks"),
+    "components/content/tabs": (
+        r'data-tabs', "no content tabs: pymdownx.tabbed is not in mkdocs.yml"),
+    "components/content/mermaid": (
+        r'<pre class="mermaid"', "hooks/diagrams.py draws every diagram at build time"),
+    "integrations/version": (
+        r'"version": \{', "one version of the notes: no extra.version in mkdocs.yml"),
+    "components/source": (
+        r'data-md-component="source"', "no repo_url: no repository facts (a GitHub API request)"),
+    "components/consent": (
+        r'data-md-component="consent"', "no cookies, no analytics: nothing to consent to"),
+    "components/tabs": (
+        r'data-md-component="tabs"', "no navigation.tabs: the notes' sections are in the sidebar"),
+    "components/search/share": (
+        r'data-md-component="search-share"', "no search.share"),
+}
+
+# Package -> the file that replaces it in the script (each file says why).
+REPLACED: dict[str, Path] = {
+    "clipboard": Path(__file__).with_name("clipboard.js"),
+}
+
+
+def material_bundle(config: MkDocsConfig) -> Path:
+    """Material's own page script, with its source map beside it."""
+    for theme_dir in config.theme.dirs:
+        found = [p for p in (Path(theme_dir) / SCRIPTS).glob("bundle.*.min.js") if MATERIAL_BUNDLE.match(p.name)]
+        if len(found) == 1 and found[0].with_name(found[0].name + ".map").exists():
+            return found[0]
+    raise PluginError(f"Material's {SCRIPTS}/bundle.<hash>.min.js with its .map not found in the theme: "
+                      "has a Material upgrade moved it? hooks/bundle.py needs both")
+
+
+def esbuild_version(root: Path) -> str:
+    package = root / "node_modules" / "esbuild" / "package.json"
+    try:
+        return json.loads(package.read_text(encoding="utf-8"))["version"]
+    except FileNotFoundError:
+        raise PluginError(f"{package} not found: run `make deps` (hooks/bundle.py builds Material's "
+                          "script with esbuild)") from None
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    root = Path(config.config_file_path).parent
+    material = material_bundle(config)
+    source_map = material.with_name(material.name + ".map")
+    left_out = json.dumps(sorted(LEFT_OUT))
+    replaced = json.dumps({name: str(path) for name, path in sorted(REPLACED.items())})
+    key = hashlib.sha256(b"\0".join([
+        source_map.read_bytes(), BUILD.read_bytes(), esbuild_version(root).encode(), left_out.encode(),
+        *(name.encode() + b"\0" + path.read_bytes() for name, path in sorted(REPLACED.items())),
+    ])).hexdigest()
+    theme_dir = root / ".cache" / "bundle" / key
+    output = theme_dir / SCRIPTS / material.name
+    if not output.exists():
+        output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = output.with_name(output.name + ".tmp")
+        done = subprocess.run(["node", str(BUILD), str(source_map), str(tmp), left_out, replaced],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise PluginError(f"hooks/bundle.mjs failed: {done.stderr.strip()}")
+        tmp.replace(output)
+    # In front of Material's folder, as custom_dir is: Material's script is this one now.
+    if str(theme_dir) not in config.theme.dirs:
+        config.theme.dirs.insert(0, str(theme_dir))
+    return config
+
+
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    for folder, (mounts, why) in LEFT_OUT.items():
+        if re.search(mounts, output):
+            raise PluginError(f"{page.file.src_uri}: it uses {folder}, which hooks/bundle.py leaves out of "
+                              f"Material's script ({why}); remove that line of LEFT_OUT")
+    return output

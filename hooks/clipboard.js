@@ -1,0 +1,41 @@
+// Stands in for clipboard.js (the npm package "clipboard") in Material's page script, which
+// hooks/bundle.mjs builds again: the part of its API Material calls (isSupported, the
+// constructor with a selector and a `text` function, the "success" event), on the
+// browser's own Clipboard API: clipboard.js was the script's largest part after rxjs, for
+// what the browser now does itself.
+// Where the Clipboard API is missing (a page served over plain HTTP from another machine is
+// not a secure context), it copies as clipboard.js did: a hidden textarea and
+// execCommand("copy"). tests/test_browser.py copies every code block both ways.
+function copy(text) {
+  if (window.isSecureContext && navigator.clipboard) return navigator.clipboard.writeText(text);
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.style.cssText = "position:fixed;top:0;opacity:0";
+  document.body.append(area);
+  area.select();
+  const copied = document.execCommand("copy");
+  area.remove();
+  return copied ? Promise.resolve() : Promise.reject(new Error("copy failed"));
+}
+
+export default class ClipboardJS {
+  static isSupported() {
+    return Boolean(navigator.clipboard) || document.queryCommandSupported("copy");
+  }
+
+  constructor(selector, { text }) {
+    this.listeners = [];
+    document.addEventListener("click", (event) => {
+      const trigger = event.target instanceof Element && event.target.closest(selector);
+      if (!trigger) return;
+      const copied = text(trigger);
+      copy(copied).then(() => this.listeners.forEach((listener) => listener({ action: "copy", text: copied, trigger })));
+    });
+  }
+
+  on(type, listener) {
+    if (type === "success") this.listeners.push(listener);
+    return this;
+  }
+}
