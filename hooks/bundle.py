@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -69,7 +70,8 @@ REPLACED: dict[str, Path] = {
 
 
 def material_bundle(config: MkDocsConfig) -> Path:
-    """Material's own page script, with its source map beside it."""
+    """Material's own page script, with its source map beside it (the rebuilt one, in the
+    folder this hook puts in front, has no map: on `mkdocs serve`'s rebuilds it is skipped)."""
     for theme_dir in config.theme.dirs:
         found = [p for p in (Path(theme_dir) / SCRIPTS).glob("bundle.*.min.js") if MATERIAL_BUNDLE.match(p.name)]
         if len(found) == 1 and found[0].with_name(found[0].name + ".map").exists():
@@ -101,7 +103,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     output = theme_dir / SCRIPTS / material.name
     if not output.exists():
         output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(output.name + ".tmp")
+        tmp = output.with_name(f"{output.name}.{os.getpid()}.tmp")  # two builds at once write apart
         done = subprocess.run(["node", str(BUILD), str(source_map), str(tmp), left_out, replaced],
                               capture_output=True, text=True)
         if done.returncode != 0:
