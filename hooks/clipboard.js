@@ -30,7 +30,12 @@ export default class ClipboardJS {
       const trigger = event.target instanceof Element && event.target.closest(selector);
       if (!trigger) return;
       const copied = text(trigger);
-      copy(copied).then(() => this.listeners.forEach((listener) => listener({ action: "copy", text: copied, trigger })));
+      // A failed copy shows no "Copied" note, as with clipboard.js (Material ignores its
+      // "error" event); it is not an error of the page.
+      copy(copied).then(
+        () => this.listeners.forEach((listener) => listener({ action: "copy", text: copied, trigger })),
+        () => {},
+      );
     });
   }
 
