@@ -11,9 +11,11 @@ function copy(text) {
   const area = document.createElement("textarea");
   area.value = text;
   area.setAttribute("readonly", "");
-  area.style.cssText = "position:fixed;top:0;opacity:0";
+  // As clipboard.js: 12pt, or iOS zooms in on it; selected both ways, or iOS selects nothing.
+  area.style.cssText = "position:fixed;top:0;opacity:0;font-size:12pt;border:0;padding:0;margin:0";
   document.body.append(area);
   area.select();
+  area.setSelectionRange(0, area.value.length);
   const copied = document.execCommand("copy");
   area.remove();
   return copied ? Promise.resolve() : Promise.reject(new Error("copy failed"));
