@@ -8,8 +8,10 @@
 // target es2015, bundled, licence comments inline, minified. What differs, each for bytes:
 // * rxjs comes from its ES2015 build (condition "es2015"), not its ES5 one with tslib's
 //   helpers: the same target, so the same browsers, and a smaller script after brotli;
-// * a left-out component's module exports the same functions, each throwing: a page that
-//   still mounted one would fail loudly in the browser tests, never silently lose it;
+// * a left-out component's module exports the same functions, each logging an error and
+//   throwing: a page that still mounted one would fail loudly in the browser tests (which
+//   fail on a console error: Material's search catches what its parts throw), never
+//   silently lose it;
 // * a replaced package's imports resolve to its replacement.
 // The map lists only files with code in the bundle, so the folders' re-exporting index
 // files are written again here (each re-exports its sub-folders, as Material's do).
@@ -19,12 +21,13 @@ import { build } from "esbuild";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 const [mapFile, outFile, dropJson, replacedJson] = process.argv.slice(2);
 const drop = new Set(JSON.parse(dropJson));
 const replaced = JSON.parse(replacedJson);
 const root = "src/templates/assets/javascripts/";
-const modules = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..", "node_modules");
+const modules = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "node_modules");
 const map = JSON.parse(fs.readFileSync(mapFile, "utf8"));
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "material-bundle-"));
 
@@ -89,13 +92,16 @@ try {
           return {
             loader: "ts",
             contents: names.map((n) =>
-              `export function ${n}(): never { throw new Error("${n}: left out of the page script by hooks/bundle.py") }\n`).join(""),
+              `export function ${n}(): never { const m = "${n}: left out of the page script by hooks/bundle.py"; ` +
+              "console.error(m); throw new Error(m) }\n").join(""),
           };
         });
       },
     }],
   });
   if (unused.size) throw new Error(`no such component in Material's sources: ${[...unused].join(", ")}`);
+  // A warning (an import that is always undefined, say) is a script that does not work.
+  if (result.warnings.length) throw new Error(result.warnings.map((w) => w.text).join("; "));
   fs.writeFileSync(outFile, result.outputFiles[0].text);
 } finally {
   fs.rmSync(work, { recursive: true, force: true });

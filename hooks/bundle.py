@@ -11,8 +11,9 @@ theme folder in front of Material's (as theme.custom_dir is), under Material's o
 name, so hooks/search.py and the pages take it as Material's.
 
 Guarantees:
-* the result is cached in .cache/bundle/ by the source map, LEFT_OUT, the replacements,
-  bundle.mjs and esbuild's version: the build runs esbuild only when one of them changes;
+* the result is cached in .cache/bundle/ by the source map, the installed packages it
+  names, LEFT_OUT, the replacements, bundle.mjs and esbuild's version: the build runs
+  esbuild only when one of them changes;
 * the build fails, naming what, if Material's script or its map is not found, if the
   packages in package.json are not the ones Material was built with, if a left-out folder
   no longer exists, or if a page has what a left-out component would mount (a page that
@@ -39,28 +40,35 @@ from mkdocs.structure.pages import Page
 BUILD = Path(__file__).with_name("bundle.mjs")
 SCRIPTS = "assets/javascripts"
 MATERIAL_BUNDLE = re.compile(r"^bundle\.[0-9a-f]{8}\.min\.js$")
+PACKAGE = re.compile(r'"node_modules/((?:@[^/"]+/)?[^/"]+)/')
 
 # Folder (under Material's src/templates/assets/javascripts/) -> what would mount it, as a
-# regex on the rendered page (before hooks/minify.py), and why this site has none.
+# regex on the rendered page (before hooks/minify.py), and why this site has none. Each
+# regex matches inside a tag (or Material's __config script), never a note's text, where
+# "<" is written "&lt;".
+IN_A_TAG = r'<[a-z][^<>]*\s'
+IN_THE_CONFIG = r'<script id="__config"[^>]*>[^<]*'
 LEFT_OUT: dict[str, tuple[str, str]] = {
     "components/content/annotation/block": (
-        r'class="[^"]*\bannotate\b|"content\.code\.annotate"', "no annotations: no .annotate, no content.code.annotate"),
+        IN_A_TAG + r'class="[^"]*\bannotate\b|' + IN_THE_CONFIG + r'"content\.code\.annotate"',
+        "no annotations: no .annotate, no content.code.annotate"),
     "components/content/annotation/list": (
-        r'class="[^"]*\bannotate\b|"content\.code\.annotate"', "the same, in code blocks"),
+        IN_A_TAG + r'class="[^"]*\bannotate\b|' + IN_THE_CONFIG + r'"content\.code\.annotate"',
+        "the same, in code blocks"),
     "components/content/tabs": (
-        r'data-tabs', "no content tabs: pymdownx.tabbed is not in mkdocs.yml"),
+        IN_A_TAG + r'data-tabs\b', "no content tabs: pymdownx.tabbed is not in mkdocs.yml"),
     "components/content/mermaid": (
-        r'<pre class="mermaid"', "hooks/diagrams.py draws every diagram at build time"),
+        r'<pre\s[^<>]*class="[^"]*\bmermaid\b', "hooks/diagrams.py draws every diagram at build time"),
     "integrations/version": (
-        r'"version": \{', "one version of the notes: no extra.version in mkdocs.yml"),
+        IN_THE_CONFIG + r'"version": \{', "one version of the notes: no extra.version in mkdocs.yml"),
     "components/source": (
-        r'data-md-component="source"', "no repo_url: no repository facts (a GitHub API request)"),
+        IN_A_TAG + r'data-md-component="source"', "no repo_url: no repository facts (a GitHub API request)"),
     "components/consent": (
-        r'data-md-component="consent"', "no cookies, no analytics: nothing to consent to"),
+        IN_A_TAG + r'data-md-component="consent"', "no cookies, no analytics: nothing to consent to"),
     "components/tabs": (
-        r'data-md-component="tabs"', "no navigation.tabs: the notes' sections are in the sidebar"),
+        IN_A_TAG + r'data-md-component="tabs"', "no navigation.tabs: the notes' sections are in the sidebar"),
     "components/search/share": (
-        r'data-md-component="search-share"', "no search.share"),
+        IN_A_TAG + r'data-md-component="search-share"', "no search.share"),
 }
 
 # Package -> the file that replaces it in the script (each file says why).
@@ -89,25 +97,38 @@ def esbuild_version(root: Path) -> str:
                           "script with esbuild)") from None
 
 
+def installed_packages(root: Path, source_map: bytes) -> bytes:
+    """The package.json of every package the map has files of: bundle.mjs compares their
+    files with the map's only when it runs, so a change of them must change the cache key."""
+    names = sorted({m.group(1) for m in PACKAGE.finditer(source_map.decode("utf-8"))})
+    return b"\0".join(name.encode() + b"\0" + ((root / "node_modules" / name / "package.json").read_bytes()
+                      if (root / "node_modules" / name / "package.json").exists() else b"missing")
+                      for name in names)
+
+
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     root = Path(config.config_file_path).parent
     material = material_bundle(config)
     source_map = material.with_name(material.name + ".map")
+    map_bytes = source_map.read_bytes()
     left_out = json.dumps(sorted(LEFT_OUT))
     replaced = json.dumps({name: str(path) for name, path in sorted(REPLACED.items())})
     key = hashlib.sha256(b"\0".join([
-        source_map.read_bytes(), BUILD.read_bytes(), esbuild_version(root).encode(), left_out.encode(),
-        *(name.encode() + b"\0" + path.read_bytes() for name, path in sorted(REPLACED.items())),
+        map_bytes, installed_packages(root, map_bytes), BUILD.read_bytes(), esbuild_version(root).encode(),
+        left_out.encode(), *(name.encode() + b"\0" + path.read_bytes() for name, path in sorted(REPLACED.items())),
     ])).hexdigest()
     theme_dir = root / ".cache" / "bundle" / key
     output = theme_dir / SCRIPTS / material.name
     if not output.exists():
-        output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(f"{output.name}.{os.getpid()}.tmp")  # two builds at once write apart
+        # Written beside the theme folder, not in it, and apart per process: a build running
+        # at the same time never lists a half-written file as a theme file.
+        tmp = theme_dir.with_name(f"{key}.{os.getpid()}.tmp")
+        tmp.parent.mkdir(parents=True, exist_ok=True)
         done = subprocess.run(["node", str(BUILD), str(source_map), str(tmp), left_out, replaced],
                               capture_output=True, text=True)
         if done.returncode != 0:
             raise PluginError(f"hooks/bundle.mjs failed: {done.stderr.strip()}")
+        output.parent.mkdir(parents=True, exist_ok=True)
         tmp.replace(output)
     # In front of Material's folder, as custom_dir is: Material's script is this one now.
     if str(theme_dir) not in config.theme.dirs:

@@ -122,6 +122,17 @@ def test_bad_input_fails_the_build_naming_the_file(project, break_it, expected):
         assert re.search(re.escape(text), output), f"{text!r} not in the build's output:\n{output}"
 
 
+def test_a_note_may_name_what_a_left_out_component_mounts(project):
+    """hooks/bundle.py stops the build when a page has what a left-out component would mount,
+    in its markup; a note that writes that markup as code is not such a page."""
+    edit(project / "docs" / "cors.md", "\n# ", "\n`<pre class=\"mermaid\">`, `data-tabs`, "
+         "`<p class=\"annotate\">`, `\"content.code.annotate\"`, `{\"version\": {\"provider\": \"mike\"}}`\n\n"
+         "```html\n<div data-md-component=\"tabs\" data-tabs=\"1:2\" class=\"annotate\"></div>\n"
+         "<script id=\"__config\">{\"version\": {}}</script>\n```\n\n# ")
+    result = make_site(project / "site", project=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_materials_script_is_not_rebuilt_with_other_packages(tmp_path):
     """hooks/bundle.mjs builds Material's script from its source map with the packages in
     package.json: one file that differs from the one Material was built with (a Material
