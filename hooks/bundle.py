@@ -42,33 +42,35 @@ SCRIPTS = "assets/javascripts"
 MATERIAL_BUNDLE = re.compile(r"^bundle\.[0-9a-f]{8}\.min\.js$")
 PACKAGE = re.compile(r'"node_modules/((?:@[^/"]+/)?[^/"]+)/')
 
-# Folder (under Material's src/templates/assets/javascripts/) -> what would mount it, as a
-# regex on the rendered page (before hooks/minify.py), and why this site has none. Each
-# regex matches inside a tag (or Material's __config script), never a note's text, where
-# "<" is written "&lt;".
-IN_A_TAG = r'<[a-z][^<>]*\s'
-IN_THE_CONFIG = r'<script id="__config"[^>]*>[^<]*'
-LEFT_OUT: dict[str, tuple[str, str]] = {
-    "components/content/annotation/block": (
-        IN_A_TAG + r'class="[^"]*\bannotate\b|' + IN_THE_CONFIG + r'"content\.code\.annotate"',
-        "no annotations: no .annotate, no content.code.annotate"),
-    "components/content/annotation/list": (
-        IN_A_TAG + r'class="[^"]*\bannotate\b|' + IN_THE_CONFIG + r'"content\.code\.annotate"',
-        "the same, in code blocks"),
-    "components/content/tabs": (
-        IN_A_TAG + r'data-tabs\b', "no content tabs: pymdownx.tabbed is not in mkdocs.yml"),
+# Where a mark must stand to mount a component: inside a start tag, as a whole class name,
+# or inside Material's __config script; never in a note's text, where "<" is written "&lt;".
+# Each is matched against the page from the "<" before the mark up to the mark.
+TAG = r'<[a-z][^<>]*\s'
+PLACES = {
+    "tag": re.compile(TAG),
+    "class": re.compile(TAG + r'class="(?:[^"]*\s)?'),
+    "pre class": re.compile(r'<pre\s[^<>]*class="(?:[^"]*\s)?'),
+    "config": re.compile(r'<script id="__config"[^>]*>[^<]*'),
+}
+ANNOTATIONS = (("class", "annotate"), ("config", '"content.code.annotate"'))
+
+# Folder (under Material's src/templates/assets/javascripts/) -> the marks that would mount
+# it on a rendered page (before hooks/minify.py), and why this site has none.
+LEFT_OUT: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
+    "components/content/annotation/block": (ANNOTATIONS, "no annotations: no .annotate, no content.code.annotate"),
+    "components/content/annotation/list": (ANNOTATIONS, "the same, in code blocks"),
+    "components/content/tabs": ((("tag", "data-tabs"),), "no content tabs: pymdownx.tabbed is not in mkdocs.yml"),
     "components/content/mermaid": (
-        r'<pre\s[^<>]*class="[^"]*\bmermaid\b', "hooks/diagrams.py draws every diagram at build time"),
+        (("pre class", "mermaid"),), "hooks/diagrams.py draws every diagram at build time"),
     "integrations/version": (
-        IN_THE_CONFIG + r'"version": \{', "one version of the notes: no extra.version in mkdocs.yml"),
+        (("config", '"version": {'),), "one version of the notes: no extra.version in mkdocs.yml"),
     "components/source": (
-        IN_A_TAG + r'data-md-component="source"', "no repo_url: no repository facts (a GitHub API request)"),
+        (("tag", 'data-md-component="source"'),), "no repo_url: no repository facts (a GitHub API request)"),
     "components/consent": (
-        IN_A_TAG + r'data-md-component="consent"', "no cookies, no analytics: nothing to consent to"),
+        (("tag", 'data-md-component="consent"'),), "no cookies, no analytics: nothing to consent to"),
     "components/tabs": (
-        IN_A_TAG + r'data-md-component="tabs"', "no navigation.tabs: the notes' sections are in the sidebar"),
-    "components/search/share": (
-        IN_A_TAG + r'data-md-component="search-share"', "no search.share"),
+        (("tag", 'data-md-component="tabs"'),), "no navigation.tabs: the notes' sections are in the sidebar"),
+    "components/search/share": ((("tag", 'data-md-component="search-share"'),), "no search.share"),
 }
 
 # Package -> the file that replaces it in the script (each file says why).
@@ -136,9 +138,23 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     return config
 
 
+def marked(output: str, place: str, mark: str) -> bool:
+    """Whether the page has `mark` in `place` (PLACES), as a whole word. A search for the
+    mark, then a look back to its "<": every page pays a few string searches, not a regex
+    over the whole page per component."""
+    start = output.find(mark)
+    while start != -1:
+        end = start + len(mark)
+        whole = end == len(output) or not (output[end].isalnum() or output[end] in "-_")
+        if whole and PLACES[place].fullmatch(output, output.rfind("<", 0, start), start):
+            return True
+        start = output.find(mark, start + 1)
+    return False
+
+
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
-    for folder, (mounts, why) in LEFT_OUT.items():
-        if re.search(mounts, output):
+    for folder, (marks, why) in LEFT_OUT.items():
+        if any(marked(output, place, mark) for place, mark in marks):
             raise PluginError(f"{page.file.src_uri}: it uses {folder}, which hooks/bundle.py leaves out of "
                               f"Material's script ({why}); remove that line of LEFT_OUT")
     return output
