@@ -12,9 +12,12 @@ class Wire:
     def __init__(self, context, page):
         self.received: dict[str, int] = {}
         self.urls: dict[str, str] = {}
+        self.statuses: dict[str, int] = {}  # request id -> HTTP status as sent on the wire
         self.failed: list[str] = []
         cdp = context.new_cdp_session(page)
         cdp.on("Network.requestWillBeSent", lambda e: self.urls.__setitem__(e["requestId"], e["request"]["url"]))
+        # The raw status: responseReceived reports a revalidated (304) response as the cached 200.
+        cdp.on("Network.responseReceivedExtraInfo", lambda e: self.statuses.__setitem__(e["requestId"], e["statusCode"]))
         cdp.on("Network.loadingFinished", lambda e: self.received.__setitem__(e["requestId"], e["encodedDataLength"]))
         cdp.on("Network.loadingFailed", lambda e: self.failed.append(self.urls.get(e["requestId"], "?")))
         cdp.send("Network.enable")
@@ -27,6 +30,10 @@ class Wire:
         """What crossed the wire since `mark` (answers from the browser's cache and data:
         URLs count zero bytes and are left out)."""
         return {self.urls[r]: n for r, n in self.received.items() if r not in mark and n > 0}
+
+    def status_since(self, mark: set[str]) -> dict[str, int | None]:
+        """url -> the HTTP status nginx sent, for what crossed the wire since `mark`."""
+        return {self.urls[r]: self.statuses.get(r) for r, n in self.received.items() if r not in mark and n > 0}
 
 
 def settle(page) -> None:
