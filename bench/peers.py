@@ -14,7 +14,7 @@ Reported, never asserted (bench/README.md, "Peers").
 * **Measuring.** the budget test's Wire and settle() (harness/wire.py): encodedDataLength
   (headers and compressed body) of every request of a fresh context, from goto until the
   network is idle and 300 ms more; our diagrams (/assets/diagrams/) counted apart, as the
-  budget test does. The repeat visit follows a click on the page's link in the navigation
+  budget test does. The next page follows a click on the page's link in the navigation
   from another page: ours and VitePress navigate in place (client-side), Starlight loads the
   whole page again, with the first page's files in the browser's cache.
 
@@ -62,7 +62,7 @@ class Peer:
     name: str
     packages: tuple[str, ...]  # whose versions the report names
     fingerprinted: str  # URL prefix of its fingerprinted files: cached for a year, zopfli for the .gz
-    click: str  # its navigation's links, for the repeat visit
+    click: str  # its navigation's links, for the next page
 
     @property
     def package(self) -> Path:  # package.json and package-lock.json: the pinned peer
@@ -439,7 +439,7 @@ def first_visit(browser, base: str, path: str) -> dict:
             "diagram_bytes": sum(diagrams.values()), "failed": wire.failed + errors}
 
 
-def repeat_visit(browser, base: str, path: str, links: str) -> dict:
+def next_page(browser, base: str, path: str, links: str) -> dict:
     """Open another page as the budget test does (the home page; for the home page itself,
     the tags page), then click the navigation's link to `path`."""
     context = browser.new_context()
@@ -483,21 +483,21 @@ OURS_LINKS = ".md-nav--primary a.md-nav__link"
 
 
 def visits(browser, base: str, path: str, links: str, repeats: int) -> dict:
-    """First and repeat visit of one page, `repeats` times each: the median, and every run's bytes."""
+    """First visit and next page of one page, `repeats` times each: the median, and every run's bytes."""
     firsts = [first_visit(browser, base, path) for _ in range(repeats)]
-    nexts = [repeat_visit(browser, base, path, links) for _ in range(repeats)]
+    nexts = [next_page(browser, base, path, links) for _ in range(repeats)]
     first, repeat = firsts[0], nexts[0]
     first["bytes_runs"] = [f["bytes"] for f in firsts]
     first["bytes"] = int(statistics.median(first["bytes_runs"]))
     first["by_kind"] = kinds(first["files"])
     repeat["bytes_runs"] = [r["bytes"] for r in nexts]
     repeat["bytes"] = int(statistics.median(repeat["bytes_runs"]))
-    return {"first_visit": first, "repeat_visit": repeat}
+    return {"first_visit": first, "next_page": repeat}
 
 
 def run(workdir: Path, repeats: int = 1, peers: tuple[str, ...] = tuple(PEERS)) -> dict:
     """Every site built, served and measured side by side: every page of the nav, first visit
-    and repeat visit, ours then each peer's for each page, `repeats` times (median). A peer
+    and next page, ours then each peer's for each page, `repeats` times (median). A peer
     that cannot be installed or built is reported and left out; the others still run."""
     workdir.mkdir(parents=True, exist_ok=True)
     bases = {key: f"http://127.0.0.1:{free_port()}/" for key in ("ours", *peers)}
@@ -571,9 +571,9 @@ def markdown(r: dict) -> str:
                       *(f"Ours / {names[key]}" for key in built)], rows))
     out.append("\n" + " ".join(f"Ours is lighter on a first visit than {names[key]} on {n} of {len(r['pages'])} "
                                f"pages." for key, n in lighter.items()) + "\n")
-    rows = [[f"`{page['path']}`", *(cell(page[key]["repeat_visit"]) for key in ("ours", *built))]
+    rows = [[f"`{page['path']}`", *(cell(page[key]["next_page"]) for key in ("ours", *built))]
             for page in r["pages"]]
-    out.append("\n**Repeat visit**: from another page (the home page; for the home page, the tags page), a click "
+    out.append("\n**Next page**: from another page (the home page; for the home page, the tags page), a click "
                "on the page's link in the navigation; ours and VitePress navigate in place, Starlight loads the "
                "whole page with the first page's files cached:\n")
     out.append(table(["Page", *(f"{names[key]} (kB)" for key in ("ours", *built))], rows))
