@@ -486,13 +486,13 @@ def visits(browser, base: str, path: str, links: str, repeats: int) -> dict:
     """First visit and next page of one page, `repeats` times each: the median, and every run's bytes."""
     firsts = [first_visit(browser, base, path) for _ in range(repeats)]
     nexts = [next_page(browser, base, path, links) for _ in range(repeats)]
-    first, repeat = firsts[0], nexts[0]
+    first, following = firsts[0], nexts[0]
     first["bytes_runs"] = [f["bytes"] for f in firsts]
     first["bytes"] = int(statistics.median(first["bytes_runs"]))
     first["by_kind"] = kinds(first["files"])
-    repeat["bytes_runs"] = [r["bytes"] for r in nexts]
-    repeat["bytes"] = int(statistics.median(repeat["bytes_runs"]))
-    return {"first_visit": first, "next_page": repeat}
+    following["bytes_runs"] = [r["bytes"] for r in nexts]
+    following["bytes"] = int(statistics.median(following["bytes_runs"]))
+    return {"first_visit": first, "next_page": following}
 
 
 def run(workdir: Path, repeats: int = 1, peers: tuple[str, ...] = tuple(PEERS)) -> dict:
