@@ -29,11 +29,14 @@ class Wire:
     def since(self, mark: set[str]) -> dict[str, int]:
         """What crossed the wire since `mark` (answers from the browser's cache and data:
         URLs count zero bytes and are left out)."""
-        return {self.urls[r]: n for r, n in self.received.items() if r not in mark and n > 0}
+        return {self.urls[r]: n for r, n in self._crossed(mark)}
 
     def status_since(self, mark: set[str]) -> dict[str, int | None]:
         """url -> the HTTP status nginx sent, for what crossed the wire since `mark`."""
-        return {self.urls[r]: self.statuses.get(r) for r, n in self.received.items() if r not in mark and n > 0}
+        return {self.urls[r]: self.statuses.get(r) for r, _ in self._crossed(mark)}
+
+    def _crossed(self, mark: set[str]) -> list[tuple[str, int]]:
+        return [(r, n) for r, n in self.received.items() if r not in mark and n > 0]
 
 
 def settle(page) -> None:
