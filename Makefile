@@ -26,7 +26,7 @@ BUILD_APT := chromium-headless-shell fonts-liberation fonts-dejavu-core
 # redis-server (the example backend's refresh-token store, tests/test_example.py).
 TEST_APT := nginx libnginx-mod-http-brotli-static chromium fonts-noto-color-emoji redis-server
 
-.PHONY: help site deps serve test lint test-container test-deps build-apt visual-refs screenshot bench audit clean lock
+.PHONY: help site check deps serve test lint test-container test-deps build-apt visual-refs screenshot bench audit clean lock
 .DEFAULT_GOAL := help
 
 help: ## List the targets, one line each
@@ -39,6 +39,11 @@ site: $(VENV)/.build-deps node_modules/.installed build-apt ## Build the site in
 	rm -rf "$(SITE_DIR).tmp"
 	$(BIN)/mkdocs build --strict --site-dir "$(SITE_DIR).tmp" || { rm -rf "$(SITE_DIR).tmp"; exit 1; }
 	rm -rf "$(SITE_DIR)" && mv "$(SITE_DIR).tmp" "$(SITE_DIR)"
+
+# What an author runs after writing: errors (the build stops on them) and advice (polish),
+# each with file:line and the fix (tools/check.py).
+check: $(VENV)/.build-deps node_modules/.installed build-apt ## Check the notes: errors and advice, with file:line
+	@$(BIN)/python -m tools.check
 
 # The build's packages alone (the Dockerfile caches this step as its own layer).
 deps: $(VENV)/.build-deps node_modules/.installed build-apt ## Install the build's packages only

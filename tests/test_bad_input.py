@@ -84,9 +84,20 @@ CASES = [
      lambda p: set_front_matter(p / "docs" / "cors.md", '---\ndescription: CORS ka "error" browser deta hai, server nahi; '
                                 'yahan dekho kaise.\ntags:\n  - HTTP\n---\n'),
      ["docs/cors.md", "description"]),
-    ("description-too-long",
-     lambda p: set_front_matter(p / "docs" / "cors.md", "---\ndescription: " + "bahut lamba " * 20 + "\ntags:\n  - HTTP\n---\n"),
-     ["docs/cors.md", "description", "160"]),
+    ("colon-in-the-description",
+     # YAML reads "a: b: c" as a mapping inside a value: the fix is the quotes.
+     lambda p: set_front_matter(p / "docs" / "cors.md", "---\ndescription: CORS error: browser kyu rokta hai, "
+                                "server kya bhejta hai aur kaise theek karein.\ntags:\n  - HTTP\n---\n"),
+     ["docs/cors.md:2: front matter is not valid YAML",
+      'put the value in quotes: description: "CORS error: browser kyu rokta hai']),
+    ("a-placeholder-in-prose",
+     # <token> in prose is a tag to the browser: the rest of the line (and the list) vanish.
+     lambda p: edit(p / "docs" / "headers.md", "\n# 2 Types of Headers\n",
+                    "\n# 2 Types of Headers\n\nHeader: Bearer <token> bhejo.\n"),
+     ["docs/headers.md:12: <token> would be read as an HTML tag", "write it as code: `<token>`"]),
+    ("no-title",
+     lambda p: edit(p / "docs" / "status-codes.md", "\n# ", "\n"),
+     ["docs/status-codes.md", "no '# ' title"]),
     ("inline-script-not-in-the-csp",
      # A new inline script (a Material upgrade, or a template edit) must be hashed into the CSP.
      lambda p: edit(p / "overrides" / "main.html", "{% block extrahead %}", "{% block extrahead %}<script>1</script>"),
