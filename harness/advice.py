@@ -165,7 +165,9 @@ def note_advice(docs: Path, sources: list[str]) -> list[Finding]:
             found.append(Finding(path, line_of["tags"], "no tags", "add tags: (a list) so the tags page groups it"))
         for tag in tags or []:
             if tag_pages[tag] == 1:
-                found.append(Finding(path, line_of["tags"], f"the tag {tag!r} groups only this page",
+                line = next((n for n, li in enumerate(lines, 1) if n > line_of["tags"]
+                             and re.fullmatch(rf"\s*-\s*['\"]?{re.escape(str(tag))}['\"]?\s*", li)), line_of["tags"])
+                found.append(Finding(path, line, f"the tag {tag!r} groups only this page",
                                      "use a tag other notes have, or keep it for the notes to come"))
         for word, line in sorted(abbreviations(text).items(), key=lambda item: item[1]):
             if word not in glossary and word not in NOT_ABBREVIATIONS:

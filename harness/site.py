@@ -6,14 +6,14 @@ import os
 import subprocess
 from pathlib import Path
 
-from harness.paths import ROOT
+from harness.paths import ROOT, TOOLS
 
 
 def make_site(site_dir: Path, project: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run `make site` in `project` (the repository, or a copy of it) into `site_dir`."""
     return subprocess.run(
         ["make", "--no-print-directory", "-C", str(project), "site", f"SITE_DIR={site_dir}",
-         f"VENV={ROOT / '.venv'}"],
+         f"VENV={TOOLS / '.venv'}"],
         capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600,
     )
 

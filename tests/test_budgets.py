@@ -70,7 +70,7 @@ def report():
     """Write what was measured to tests/output/budgets.json (the README's figures)."""
     yield
     out = ROOT / "tests" / "output"
-    out.mkdir(exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     (out / "budgets.json").write_text(json.dumps(MEASURED, indent=2, sort_keys=True) + "\n")
 
 

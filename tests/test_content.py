@@ -527,7 +527,7 @@ def test_note_advice_names_single_tags_missing_glossary_and_review(tmp_path):
     found = {(f.path, f.line, f.what) for f in note_advice(tmp_path, ["a.md", "b.md"])}
     assert found == {
         ("docs/a.md", 2, "the description has 5 characters"),
-        ("docs/a.md", 3, "the tag 'Solo' groups only this page"),
+        ("docs/a.md", 4, "the tag 'Solo' groups only this page"),
         ("docs/a.md", 10, "SSE has no tooltip"),
         ("docs/a.md", 1, "not reviewed yet"),
         ("docs/b.md", 1, "not reviewed yet"),

@@ -28,6 +28,7 @@ PROBLEM = re.compile(r"^(ERROR|WARNING)\s+-\s+(.*)$")
 def build_errors() -> list[str]:
     """What a strict build into a throwaway folder reports (links, anchors, nav, hooks)."""
     with tempfile.TemporaryDirectory(prefix="check-") as site:
+        # In the project's folder, as `make site` builds it (NOTES_PROJECT: a copy of it).
         result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", site],
                                 cwd=ROOT, capture_output=True, text=True,
                                 env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
