@@ -48,8 +48,12 @@ check: $(VENV)/.build-deps node_modules/.installed build-apt ## Check the notes:
 # The build's packages alone (the Dockerfile caches this step as its own layer).
 deps: $(VENV)/.build-deps node_modules/.installed build-apt ## Install the build's packages only
 
-serve: $(VENV)/.build-deps node_modules/.installed build-apt ## Preview at http://127.0.0.1:8000 with live reload
-	env -u NO_MKDOCS_2_WARNING $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
+# The preview needs the Python packages alone: Node, the npm packages and Chromium are used
+# where installed (`make deps` installs them). Without them the hooks show each diagram as
+# its code and Material's script and stylesheets as shipped, and one line at startup says so.
+DEV_ADDR ?= 127.0.0.1:8000
+serve: $(VENV)/.build-deps ## Preview at http://127.0.0.1:8000 with live reload (Python alone; `make deps` for all)
+	env -u NO_MKDOCS_2_WARNING $(BIN)/mkdocs serve --strict --dev-addr $(DEV_ADDR)
 
 test: test-deps lint ## Run every test (installs what it needs on Debian)
 	$(BIN)/pytest -ra tests

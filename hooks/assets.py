@@ -1,7 +1,8 @@
 """Static assets trimmed to what the site uses.
 
 Guarantees, for `mkdocs build` (under `mkdocs serve` only the first applies, so live
-reload stays fast):
+reload stays fast and needs no Node: the preview links Material's stylesheets as shipped,
+which its startup line says, hooks/compress.py logging it):
 * unused search files: with English-only search Material's worker loads none of the lunr
   language files (1.5 MB, mostly Thai word segmentation); they are not in the site;
 * no source maps: only developer tools read them, and they carry the theme's sources;
@@ -69,6 +70,13 @@ _purging: Purging | None = None
 def on_startup(command: str, dirty: bool) -> None:
     global _command
     _command = command
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    if _command == "serve":
+        config.setdefault("preview_skips", {}).setdefault("as in every preview", []).append(
+            "Material's stylesheets as shipped (not purged)")
+    return config
 
 
 def stylesheet_links(html: str) -> list[tuple[str, str]]:

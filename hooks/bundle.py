@@ -18,7 +18,11 @@ Guarantees:
   packages in package.json are not the ones Material was built with, if a left-out folder
   no longer exists, or if a page has what a left-out component would mount (a page that
   uses a feature makes the build say which line of LEFT_OUT to remove, never a site whose
-  feature silently does nothing); a left-out component that is called anyway throws.
+  feature silently does nothing); a left-out component that is called anyway throws;
+* esbuild runs in Node, from node_modules: where either is missing (and the script is not
+  in the cache), `mkdocs build` (and so `make site`) fails naming what to install, while the
+  preview (`mkdocs serve`) uses Material's script as Material ships it and names the skip
+  in its startup line (hooks/compress.py logs it, at INFO).
 
 tests/test_budgets.py measures what it saves; tests/test_browser.py and tests/test_visual.py
 hold every behaviour and pixel the script has.
@@ -30,6 +34,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -40,6 +45,7 @@ from mkdocs.structure.pages import Page
 BUILD = Path(__file__).with_name("bundle.mjs")
 SCRIPTS = "assets/javascripts"
 MATERIAL_BUNDLE = re.compile(r"^bundle\.[0-9a-f]{8}\.min\.js$")
+ESBUILD = "node_modules/esbuild/package.json"
 PACKAGE = re.compile(r'"node_modules/((?:@[^/"]+/)?[^/"]+)/')
 
 # Where a mark must stand to mount a component: inside a start tag, as a whole class name,
@@ -78,6 +84,8 @@ REPLACED: dict[str, Path] = {
     "clipboard": Path(__file__).with_name("clipboard.js"),
 }
 
+_command: str | None = None  # "serve": the preview, which may keep Material's script as shipped
+
 
 def material_bundle(config: MkDocsConfig) -> Path:
     """Material's own page script, with its source map beside it (the rebuilt one, in the
@@ -91,12 +99,25 @@ def material_bundle(config: MkDocsConfig) -> Path:
 
 
 def esbuild_version(root: Path) -> str:
-    package = root / "node_modules" / "esbuild" / "package.json"
-    try:
-        return json.loads(package.read_text(encoding="utf-8"))["version"]
-    except FileNotFoundError:
-        raise PluginError(f"{package} not found: run `make deps` (hooks/bundle.py builds Material's "
-                          "script with esbuild)") from None
+    return json.loads((root / ESBUILD).read_text(encoding="utf-8"))["version"]
+
+
+def on_startup(command: str, dirty: bool) -> None:
+    global _command
+    _command = command
+
+
+def without(config: MkDocsConfig, node: bool, esbuild: bool) -> MkDocsConfig:
+    """Node or esbuild missing: in the preview, Material's script as shipped (noted for the
+    startup line, Node first); in a build, the error naming what to install."""
+    missing = [name for name, there in (("no `node` on PATH", node), ("node_modules/esbuild is not installed", esbuild))
+               if not there]
+    if _command == "serve":
+        config.setdefault("preview_skips", {}).setdefault(missing[0], []).append("Material's page script as shipped")
+        return config
+    raise PluginError(f"hooks/bundle.py builds Material's script with esbuild, in Node: {' and '.join(missing)}. "
+                      "`make deps` installs them (Debian's nodejs, `npm ci`); elsewhere install Node 18.20+ "
+                      "and run `npm ci --omit=dev`")
 
 
 def installed_packages(root: Path, source_map: bytes) -> bytes:
@@ -111,6 +132,9 @@ def installed_packages(root: Path, source_map: bytes) -> bytes:
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     root = Path(config.config_file_path).parent
     material = material_bundle(config)
+    node = shutil.which("node") is not None
+    if not (root / ESBUILD).is_file():
+        return without(config, node, esbuild=False)
     source_map = material.with_name(material.name + ".map")
     map_bytes = source_map.read_bytes()
     left_out = json.dumps(sorted(LEFT_OUT))
@@ -121,6 +145,8 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     ])).hexdigest()
     theme_dir = root / ".cache" / "bundle" / key
     output = theme_dir / SCRIPTS / material.name
+    if not output.exists() and not node:  # esbuild would run: Node is needed
+        return without(config, node, esbuild=True)
     if not output.exists():
         # Written beside the theme folder, not in it, and apart per process: a build running
         # at the same time never lists a half-written file as a theme file.

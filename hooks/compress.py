@@ -31,6 +31,13 @@ Everything else changes with edits and reaches only gzip-only clients as .gz, so
 zlib level 9. brotli stays at 11 everywhere: quality 10 would be several times faster, but
 it adds a few per cent to every page and to the search index, which the page-weight
 budgets (tests/test_budgets.py) and readers pay for.
+
+The preview's one line: under `mkdocs serve`, the hooks that leave something to `make site`
+(this one the .gz and .br files; diagrams.py, bundle.py, search.py and social.py what a
+missing Node, npm package, Chromium or font keeps them from doing; assets.py the purged
+stylesheet) note it in the config, and this hook, the last, logs all of it as one line at
+startup, again only when it changes: INFO, not a warning, so `mkdocs serve --strict` (`make
+serve`) previews, while `mkdocs build` fails on what is missing, naming what to install.
 """
 
 from __future__ import annotations
@@ -66,6 +73,12 @@ NOT_FINAL_YET = {".html", ".css"}
 SEARCH_INDEX = "search/search_index.json"
 
 log = logging.getLogger("mkdocs.hooks.compress")
+# The preview's startup line ({skips}: what is left to `make site`, grouped by why), and what
+# it adds when a missing tool is among the reasons.
+PREVIEW_LINE = "Preview (mkdocs serve), unlike `make site`: {skips}."
+PREVIEW_DEPS = (" For the full preview: `make deps` installs Node, the npm packages, Chromium and the fonts "
+                "(README, \"Set up\").")
+ALWAYS = "as in every preview"
 
 
 @dataclass
@@ -83,11 +96,19 @@ _pool: ThreadPoolExecutor | None = None
 _pending: dict[str, Future] = {}  # cache key -> its compression, for this build
 _ahead: Ahead | None = None
 _sent: list[tuple[Page, str]] = []  # each page given to the second process, and its HTML then
+_told = ""  # the preview line logged last
 
 
 def on_startup(command: str, dirty: bool) -> None:
-    global _command
+    global _command, _told
     _command = command
+    _told = ""
+
+
+def preview_line(skips: dict[str, list[str]]) -> str:
+    """The preview's startup line from what the hooks noted (why -> what)."""
+    line = PREVIEW_LINE.format(skips="; ".join(f"{', '.join(what)} ({why})" for why, what in skips.items()))
+    return line + (PREVIEW_DEPS if set(skips) - {ALWAYS} else "")
 
 
 def wants_zopfli(relative: str, size: int) -> bool:
@@ -249,13 +270,28 @@ def search_plugin(config: MkDocsConfig):
 
 
 @event_priority(100)  # first: the second process starts while MkDocs reads the pages
-def on_files(files: Files, config: MkDocsConfig) -> Files:
+def _start(files: Files, config: MkDocsConfig) -> Files:
     stop()
     _sent.clear()
     if _command == "build" and search_plugin(config) is not None:
         start_ahead(cache_dir(config))
         send(dict(search_plugin(config).config))
     return files
+
+
+@event_priority(-100)  # last: every hook has noted what the preview skips (diagrams.py in on_files)
+def _tell_preview(files: Files, config: MkDocsConfig) -> Files:
+    global _told
+    if _command == "serve":
+        skips = config.setdefault("preview_skips", {})
+        skips.setdefault(ALWAYS, []).append("no .gz/.br files")
+        if (line := preview_line(skips)) != _told:
+            log.info(line)
+            _told = line
+    return files
+
+
+on_files = CombinedEvent(_start, _tell_preview)
 
 
 def indexed(page: Page) -> SimpleNamespace:

@@ -14,7 +14,13 @@ Guarantees:
   (on_files) and draws while MkDocs renders the pages. A figure whose diagram is still being
   drawn gets a placeholder for its width and height, which on_post_build replaces with the
   real ones in the written page; the page ends up byte for byte as it would have been with
-  the diagram in the cache.
+  the diagram in the cache;
+* drawing needs Node, the npm packages (Mermaid's CLI, Puppeteer) and a Chromium: where one
+  is missing, `mkdocs build` (and so `make site`) fails naming what to install, while the
+  preview (`mkdocs serve`) shows each diagram not in the cache as its code, in a box saying
+  that `make site` draws it and what to install to see it drawn (PREVIEW_HINT), and names
+  the skip in the preview's startup line (hooks/compress.py logs it), at INFO: `--strict`
+  does not turn it into an error.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import os
 import posixpath
 import re
 import shutil
@@ -42,6 +49,14 @@ ACC_DESCR = re.compile(r"^\s*accDescr\s*:\s*(.+?)\s*$", re.M)
 THEMES = {"light": "default", "dark": "dark"}  # Material's scheme -> Mermaid's theme
 RENDERER = Path(__file__).with_name("render_diagrams.mjs")
 OUTPUT = "assets/diagrams"
+# The npm packages render_diagrams.mjs imports.
+PACKAGES = ("@mermaid-js/mermaid-cli", "puppeteer")
+# The browsers it tries when CHROMIUM names none (its order): Debian's headless shell, then
+# Debian's full Chromium. diagrams.py checks the one it picks and hands it over as CHROMIUM.
+BROWSERS = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
+# What the preview shows above a diagram it cannot draw ({why}: the missing tool).
+PREVIEW_HINT = ("`make site` draws this diagram; this preview shows its code ({why}). To see it "
+                "drawn here too, install Node and Chromium: `make deps` (README, \"Set up\").")
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,7 @@ class Diagram:
     description: str
     width: int | str = 0   # a placeholder (str) while the diagram is being drawn
     height: int | str = 0
+    undrawn: str = ""      # why the preview shows its code instead (a missing tool)
 
     def file(self, scheme: str) -> str:
         return f"{self.digest}-{scheme}.svg"
@@ -59,6 +75,7 @@ class Diagram:
 
 _diagrams: dict[str, Diagram] = {}  # by definition, for the pages of this build
 _cache: Path | None = None
+_command: str | None = None  # "serve": the preview, which may show a diagram as its code
 
 
 @dataclass
@@ -93,11 +110,30 @@ def svg_size(svg: str) -> tuple[int, int]:
     return round(float(match.group(1))), round(float(match.group(2)))
 
 
-def start_renderer(root: Path) -> subprocess.Popen:
+def chromium() -> str:
+    """The browser the renderer is to launch: CHROMIUM, else the first of BROWSERS installed."""
+    return os.environ.get("CHROMIUM") or next((b for b in BROWSERS if Path(b).is_file()), BROWSERS[-1])
+
+
+def missing_tool(root: Path) -> tuple[str, str] | None:
+    """The first thing drawing needs that is not installed, and how to install it; None when
+    everything is there."""
     if shutil.which("node") is None:
-        raise PluginError("node is not installed: `make site` installs it (Debian package nodejs)")
+        return "no `node` on PATH", "install Node (Debian package nodejs; `make deps` installs it)"
+    for package in PACKAGES:
+        if not (root / "node_modules" / package / "package.json").is_file():
+            return (f"node_modules/{package} is not installed",
+                    "run `npm ci` (`make deps` does; README, \"Any other system\": `npm ci --omit=dev`)")
+    if not Path(chromium()).is_file():
+        return (f"no Chromium at {chromium()}",
+                "install Debian's chromium-headless-shell (`make deps` does), or set CHROMIUM to a Chrome or Chromium")
+    return None
+
+
+def start_renderer(root: Path) -> subprocess.Popen:
     return subprocess.Popen(["node", str(RENDERER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, encoding="utf-8", cwd=root)
+                            stderr=subprocess.PIPE, text=True, encoding="utf-8", cwd=root,
+                            env={**os.environ, "CHROMIUM": chromium()})
 
 
 def render(process: subprocess.Popen, jobs: list[dict]) -> dict[str, dict]:
@@ -110,6 +146,11 @@ def render(process: subprocess.Popen, jobs: list[dict]) -> dict[str, dict]:
         raise PluginError(f"{RENDERER.name} failed (did `make site` install Chromium and `npm ci`?):\n"
                           f"{stderr[-2000:]}")
     return {item["id"]: item for item in json.loads(stdout)}
+
+
+def on_startup(command: str, dirty: bool) -> None:
+    global _command
+    _command = command
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
@@ -148,6 +189,13 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
             for scheme, theme in THEMES.items()]
     global _drawing
     stop_drawing()
+    missing = missing_tool(root) if jobs else None
+    undrawn = ""
+    if missing and _command == "serve":  # the preview: the diagrams not in the cache as code
+        undrawn, jobs = missing[0], []
+        config.setdefault("preview_skips", {}).setdefault(undrawn, []).append("diagrams shown as code")
+    elif missing:
+        raise PluginError(f"hooks/diagrams.py cannot draw the diagrams: {missing[0]}; {missing[1]}")
     if jobs:
         # One thread waits for the browser (the GIL is free while it waits); on_post_build
         # collects the result.
@@ -161,6 +209,9 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     for definition, (_, _, d) in found.items():
         if d.digest in pending:  # size known once drawn: placeholders until on_post_build
             width, height = placeholder(d.digest, "width"), placeholder(d.digest, "height")
+        elif undrawn and not all((_cache / d.file(scheme)).exists() for scheme in THEMES):
+            _diagrams[definition] = Diagram(d.digest, d.definition, d.title, d.description, undrawn=undrawn)
+            continue
         else:
             width, height = svg_size((_cache / d.file("light")).read_text(encoding="utf-8"))
         _diagrams[definition] = Diagram(d.digest, d.definition, d.title, d.description, width, height)
@@ -220,10 +271,22 @@ def figure(diagram: Diagram, page: Page) -> str:
     return f'<figure class="diagram" tabindex="0">{images}<figcaption>{html.escape(diagram.title)}</figcaption></figure>'
 
 
+def as_code(diagram: Diagram, indent: str) -> str:
+    """The preview's stand-in for a diagram it cannot draw: its code, in a box that says so
+    (Markdown at the fence's indentation, which may be inside a box)."""
+    inner = indent + "    "
+    code = "\n".join(inner + line if line.strip() else "" for line in diagram.definition.splitlines())
+    hint = PREVIEW_HINT.format(why=diagram.undrawn)
+    return (f'{indent}!!! info "Diagram: {html.escape(diagram.title)}"\n\n{inner}{hint}\n\n'
+            f"{inner}```text\n{code}\n{inner}```")
+
+
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     def replace(match: re.Match) -> str:
         definition = dedent(match.group("body"), match.group("indent")).strip() + "\n"
         diagram = _diagrams[definition]
+        if diagram.undrawn:
+            return as_code(diagram, match.group("indent"))
         if isinstance(diagram.width, str):
             _drawing.pages.add(page.file.dest_uri)
         return match.group("indent") + figure(diagram, page)
@@ -242,8 +305,9 @@ def on_post_build(config: MkDocsConfig) -> None:
     if _drawing is not None:
         finish_drawing(Path(config.site_dir))
     target = Path(config.site_dir) / OUTPUT
-    if _diagrams:
+    drawn = [d for d in _diagrams.values() if not d.undrawn]
+    if drawn:
         target.mkdir(parents=True, exist_ok=True)
-    for diagram in _diagrams.values():
+    for diagram in drawn:
         for scheme in THEMES:
             shutil.copy2(_cache / diagram.file(scheme), target / diagram.file(scheme))

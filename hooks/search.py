@@ -20,7 +20,12 @@ Guarantees, for `mkdocs build` and `mkdocs serve`:
   again only when one of them changes;
 * the build fails, naming what, if Material's worker or bundle is not found in the theme
   or a page does not name it (a Material upgrade that moved it), or if minifying fails: never
-  a site whose search silently lost the prelude or loads on every page.
+  a site whose search silently lost the prelude or loads on every page;
+* minifying needs Node and node_modules/@swc/core: where either is missing (and the result
+  is not in the cache), `mkdocs build` (and so `make site`) fails naming what to install,
+  while the preview (`mkdocs serve`) serves both files as combined, not minified again (the
+  prelude and lazy search still work), and names the skip in its startup line
+  (hooks/compress.py logs it, at INFO).
 
 Material's index, results and highlighting are untouched: only the worker's query input
 changes, through Material's documented worker protocol (tests/test_search.py).
@@ -32,6 +37,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import threading
 from dataclasses import dataclass, field
@@ -58,6 +64,7 @@ MINIFY = Path(__file__).with_name("minify_js.mjs")
 # Three compression passes: a second saves 0.5 kB of the bundle after brotli, a third 0.2 kB
 # more, a fourth nothing; all of it takes a tenth of a second.
 SWC_OPTIONS = {"compress": {"passes": 3}, "mangle": True}
+SWC = "node_modules/@swc/core/package.json"
 
 
 @dataclass
@@ -72,6 +79,7 @@ class Script:
 
 
 _scripts: list[Script] = []
+_command: str | None = None  # "serve": the preview, which may leave the scripts as combined
 
 
 def material_script(config: MkDocsConfig, folder: str, pattern: re.Pattern) -> Path:
@@ -99,12 +107,12 @@ def combined(folder: str, material: Path, prelude: str, salt: bytes) -> tuple[Sc
 
 def minifier(root: Path) -> tuple[list[str], bytes]:
     """The minifying command, and what its result depends on besides the input."""
-    package = root / "node_modules" / "@swc" / "core" / "package.json"
+    package = root / SWC
     try:
         version = json.loads(package.read_text(encoding="utf-8"))["version"]
     except FileNotFoundError:
         raise PluginError(f"{package} not found: run `make deps` (hooks/search.py minifies the "
-                          "scripts with SWC)") from None
+                          "scripts with SWC; elsewhere `npm ci --omit=dev`)") from None
     options = json.dumps(SWC_OPTIONS)
     script = MINIFY.read_bytes()
     return ["node", str(MINIFY), options], json.dumps([version, options]).encode() + script
@@ -126,20 +134,47 @@ def minify_in_background(script: Script, command: list[str]) -> None:
     script.job.start()
 
 
+def on_startup(command: str, dirty: bool) -> None:
+    global _command
+    _command = command
+
+
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     global _scripts
     root = Path(config.config_file_path).parent
     cache = root / ".cache" / "scripts"
     cache.mkdir(parents=True, exist_ok=True)
     lazy = LAZY.read_text(encoding="utf-8")
-    _scripts = []
-    command, salt = minifier(root)
-    for folder, pattern, prelude in (
+    sources = [(folder, material_script(config, folder, pattern), prelude) for folder, pattern, prelude in (
         (WORKERS, MATERIAL_WORKER, PRELUDE.read_text(encoding="utf-8")),
         # The page script has no multi-line strings: its indentation can go too.
         (SCRIPTS, MATERIAL_BUNDLE, INDENT.sub("", lazy)),
-    ):
-        script, digest = combined(folder, material_script(config, folder, pattern), prelude, salt)
+    )]
+    node = shutil.which("node") is not None
+    why = ""  # why the preview leaves the scripts as combined, not minified
+    if _command == "serve" and not (root / SWC).is_file():
+        why = "no `node` on PATH" if not node else "node_modules/@swc/core is not installed"
+    else:
+        command, salt = minifier(root)
+        planned = [combined(*source, salt) for source in sources]
+        if not node and not all((cache / f"{digest}.js").exists() for _, digest in planned):
+            if _command != "serve":
+                raise PluginError("node is not installed: `make deps` installs it (Debian package nodejs; "
+                                  "hooks/search.py minifies the scripts with SWC, in Node)")
+            why = "no `node` on PATH"
+    _scripts = []
+    if why:  # the combined text as it is, named apart from a minified one by the salt
+        for source in sources:
+            script, digest = combined(*source, b"unminified")
+            script.minified = cache / f"{digest}.js"
+            if not script.minified.exists():
+                tmp = script.minified.with_name(f"{script.minified.name}.{os.getpid()}.tmp")
+                tmp.write_text(script.text, encoding="utf-8")
+                tmp.replace(script.minified)
+            _scripts.append(script)
+        config.setdefault("preview_skips", {}).setdefault(why, []).append("scripts not minified again")
+        return config
+    for script, digest in planned:
         script.minified = cache / f"{digest}.js"
         if not script.minified.exists():
             minify_in_background(script, command)

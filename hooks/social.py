@@ -10,7 +10,10 @@ worth sharing, so they get none):
 * A preview image, assets/images/social/<page>.png, 1200x630, drawn at build time with
   Pillow from the page's title and description in a locally installed font (DejaVu Sans,
   Debian's fonts-dejavu-core, which the Makefile installs; Arial on macOS and Windows).
-  Nothing is downloaded; the build fails, naming what to install, if no font is found.
+  Nothing is downloaded; the build fails, naming what to install, if no font is found. The
+  preview (`mkdocs serve`, which `make serve` runs without installing fonts) then draws no
+  images (the tags stay; only link-preview crawlers fetch the images) and names the skip
+  in its startup line (hooks/compress.py logs it, at INFO).
 * Drawn once per content: images are cached in .cache/social/ beside mkdocs.yml under a
   hash of what they show and how (title, description, site name, fonts, this file), so an
   unchanged page is copied, not redrawn.
@@ -77,7 +80,8 @@ MARGIN = 80
 TEXT_STEPS = 8
 PNG_LEVEL = 6  # zlib's default; why not 8 or 9: the docstring
 
-_fonts: tuple[Path, Path] | None = None
+_fonts: tuple[Path, Path] | None = None  # None in a preview without a font: no images
+_command: str | None = None  # "serve": the preview
 _cache: Path | None = None
 _pool: ThreadPoolExecutor | None = None
 _drawing: dict[Path, Future] = {}  # cached image path -> its drawing, for this build
@@ -199,11 +203,23 @@ def card_text(page: Page, config: MkDocsConfig) -> tuple[str, str, str]:
     return site_name, title, description
 
 
+def on_startup(command: str, dirty: bool) -> None:
+    global _command
+    _command = command
+
+
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     global _fonts, _cache
     if not config.site_url:
         raise PluginError("hooks/social.py: link previews need site_url (absolute og:url and og:image)")
-    _fonts = find_fonts()
+    try:
+        _fonts = find_fonts()
+    except PluginError:
+        if _command != "serve":
+            raise
+        _fonts = None
+        config.setdefault("preview_skips", {}).setdefault(
+            "no DejaVu Sans font (fonts-dejavu-core)", []).append("no link-preview images")
     fonts_digest.cache_clear()  # `mkdocs serve`: a font may have changed since the last build
     _cache = Path(config.config_file_path).parent / ".cache" / "social"
     return config
@@ -215,7 +231,7 @@ def on_env(env, config: MkDocsConfig, files: Files):
     _drawing.clear()
     _wanted.clear()
     for file in files.documentation_pages():
-        if file.page is None:
+        if file.page is None or _fonts is None:
             continue
         parts = card_text(file.page, config)
         cached = cached_card(*parts)
@@ -229,10 +245,11 @@ def on_env(env, config: MkDocsConfig, files: Files):
 def on_page_context(context: dict, page: Page, config: MkDocsConfig, nav: Navigation) -> dict:
     site_name, title, description = card_text(page, config)
     name = posixpath.splitext(page.file.src_uri)[0] + ".png"
-    cached = cached_card(site_name, title, description)
-    if cached not in _drawing and not cached.is_file():  # not queued by on_env: drawn now
-        draw_into(cached, site_name, title, description)
-    _wanted[Path(config.site_dir) / IMAGES / name] = (cached, page.file.src_uri)
+    if _fonts is not None:
+        cached = cached_card(site_name, title, description)
+        if cached not in _drawing and not cached.is_file():  # not queued by on_env: drawn now
+            draw_into(cached, site_name, title, description)
+        _wanted[Path(config.site_dir) / IMAGES / name] = (cached, page.file.src_uri)
     context["link_preview"] = [
         ("property", "og:type", "website"),
         ("property", "og:site_name", site_name),
