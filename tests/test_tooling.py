@@ -120,7 +120,7 @@ def test_the_notes_hook_fails_on_mojibake_and_front_matter(hooks, tmp_path):
     result = run_hook(hooks["notes-sources"], [cors, jwt], cwd=project)
     assert result.returncode == 1
     assert "docs/cors.md:" in result.stderr and "mojibake" in result.stderr, result.stderr
-    assert "docs/jwt.md: front matter needs a non-empty 'description'" in result.stderr, result.stderr
+    assert "docs/jwt.md:2: front matter needs a 'description'" in result.stderr, result.stderr
 
 
 def test_the_hadolint_hook_fails_on_a_bad_dockerfile(hooks, tmp_path):
