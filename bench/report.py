@@ -177,10 +177,12 @@ def bisect_md(b: dict) -> str:
 def weight_md(w: dict) -> str:
     if failed(w):
         return f"Failed: `{failed(w)}`\n"
-    rows = [[f"`/{p['page']}`", kb(p["html_brotli_bytes"]), kb(p["page_load_brotli_bytes"]),
-             kb(p["with_search_brotli_bytes"]), kb(p["uncompressed_bytes"]), "—"] for p in w["pages"]]
-    out = table(["Page", "HTML (br)", "Page load: HTML + CSS + JS + icon + sitemap (br)",
-                 "With search: + worker + index (br)", "All of it uncompressed", "Lighthouse (later)"], rows)
+    rows = [[f"`/{p['page']}`", kb(p["html_brotli_bytes"]), kb(p.get("frame_brotli_bytes")),
+             kb(p.get("site_brotli_bytes")), kb(p["page_load_brotli_bytes"]),
+             kb(p["with_search_brotli_bytes"]), kb(p["uncompressed_bytes"])] for p in w["pages"]]
+    out = table(["Page", "HTML (br)", "Its frame (br)", "What the site adds: frame + shared files (br)",
+                 "Page load: HTML + CSS + JS + icon + sitemap (br)", "With search: + worker + index (br)",
+                 "All of it uncompressed"], rows)
     first = w["pages"][0]
     files = ", ".join(f'`{f["file"]}` {kb(f["brotli_bytes"])}' for f in first["files"][1:] + first["search_files"])
     when = ("only when search is first used (the page defers them)" if first["search_deferred"]
