@@ -41,6 +41,7 @@ SITE_CONF = Path(__file__).resolve().parent.parent / "nginx" / "site.conf"
 # the kinds every browser shows.
 IMAGE_EXTENSIONS = {"heic", "heif", "bmp", "tif", "tiff", "jxl", "jp2", "psd", "raw", "dng", "cr2", "nef",
                     "png", "jpg", "jpeg", "gif", "webp", "avif", "svg", "ico"}
+CONVERT_TO = (("PNG", "x.png"), ("JPG", "x.jpg"), ("WebP", "x.webp"))
 MAP_BLOCK = r"^map\s+\${source}\s+\${target}\s*\{{(?P<body>.*?)^\}}"
 # One entry of a map: a key (quoted or not) and a value (quoted or not), up to the `;`.
 ENTRY = re.compile(r'^\s*(?P<key>"[^"]*"|\'[^\']*\'|[^\s;#]+)(?:\s+(?P<value>"[^"]*"|\'[^\']*\'|[^\s;#]+))?\s*;',
@@ -117,16 +118,20 @@ def extension(path: str) -> str:
     return name.rsplit(".", 1)[1].lower() if "." in name.lstrip(".") else ""
 
 
-def fix(path: str) -> str:
+def fix(path: str, conf: str) -> str:
     ext = extension(path)
     if any(part.startswith(".") for part in path.split("/")):
         return "nginx/site.conf serves no hidden file (a name starting with a dot); rename it"
     if not ext:
         return "nginx/site.conf serves no file without an extension; give it one it serves"
+    add = (f"add its kind to the $file_kind map there if readers should get it, or leave the "
+           f"{'image' if ext in IMAGE_EXTENSIONS else 'link'} out")
     if ext in IMAGE_EXTENSIONS:
-        return f"nginx/site.conf does not serve .{ext}; convert it to PNG/JPG/WebP"
-    return (f"nginx/site.conf does not serve .{ext}; add its kind to the $file_kind map there if readers "
-            "should get it, or leave the link out")
+        # The kinds every browser shows, as far as site.conf serves them.
+        kinds = [name for name, example in CONVERT_TO if served(f"/{example}", conf)]
+        if kinds:
+            return f"nginx/site.conf does not serve .{ext}; convert it to {'/'.join(kinds)}"
+    return f"nginx/site.conf does not serve .{ext}; {add}"
 
 
 def references(html: str) -> list[str]:
@@ -164,7 +169,8 @@ def line_of(source: str, target: str) -> int | None:
 
 def unserved(html: str, page_url: str, note: str, source: str, in_docs: set[str], conf: str) -> list[str]:
     """The problems of one page: `note` is its docs/ path, `source` its Markdown, `in_docs`
-    the site paths of the files docs/ holds (a static file keeps its path)."""
+    the site paths of the files MkDocs copies (docs/'s and the theme's: a static file keeps
+    its path)."""
     problems = []
     for url in dict.fromkeys(references(html)):
         path = local_path(url, page_url)
@@ -172,7 +178,7 @@ def unserved(html: str, page_url: str, note: str, source: str, in_docs: set[str]
             continue
         written = posixpath.relpath(path, posixpath.dirname(note) or ".")
         line = line_of(source, path)
-        problems.append(f"docs/{note}{f':{line}' if line else ''}: {written}: {fix(path)}")
+        problems.append(f"docs/{note}{f':{line}' if line else ''}: {written}: {fix(path, conf)}")
     return problems
 
 

@@ -534,6 +534,7 @@ def test_an_unserved_kind_fails_the_build_naming_file_and_line(tmp_path):
     assert ("docs/heic.md:11: images/a.heic: nginx/site.conf does not serve .heic; "
             "convert it to PNG/JPG/WebP") in output, output[-3000:]
     assert "docs/heic.md:13: files/notes.pdf: nginx/site.conf does not serve .pdf; add its kind" in output
+    assert "or leave the link out" in output
     assert not (project / "site").exists(), "a failed build publishes nothing"
 
 
