@@ -75,13 +75,14 @@ def method_map() -> str:
 
 
 def servable_map() -> str:
-    return site_conf_part(r"^map \$uri \$servable .*?^\}")
+    """The allow-list: `$servable` of each file kind (the kinds are a header map's too)."""
+    return site_conf_part(r"^map \$file_kind \$servable .*?^\}")
 
 
 def header_maps() -> str:
     """site.conf's maps that the add_header set reads (response kind, policies, caching)."""
     return "\n".join(m for m in re.findall(r"^map .*?^\}", server_conf(Path("/")), flags=re.M | re.S)
-                     if not re.match(r"map \$(?:request_method|uri \$servable)", m))
+                     if not re.match(r"map \$(?:request_method|file_kind \$servable)", m))
 
 
 def add_headers() -> str:

@@ -13,6 +13,7 @@ import pytest
 from harness.context import copy_context
 from harness.paths import SITE_CONF
 from harness.site import build
+from hooks.served import served  # the build's own reading of site.conf's allow-list
 
 # Names a reader should never be able to fetch, whatever their extension.
 NOT_FOR_READERS = re.compile(
@@ -22,24 +23,16 @@ NOT_FOR_READERS = re.compile(
 )
 
 
-def served_extensions() -> set[str]:
-    """The extensions in site.conf's `$servable` allow-list."""
-    block = re.search(r"map \$uri \$servable \{(.*?)\n\}", SITE_CONF.read_text(), re.S).group(1)
-    (alternatives,) = re.findall(r'\\\.\(\?:([a-z|]+)\)\$"', block)
-    return set(alternatives.split("|"))
-
-
 def problems(site: Path) -> list[str]:
-    served = served_extensions()
+    conf = SITE_CONF.read_text(encoding="utf-8")
     found = []
     for path in sorted(p for p in site.rglob("*") if p.is_file()):
         name = path.relative_to(site).as_posix()
         plain = re.sub(r"\.(br|gz)$", "", name)  # precompressed copies of served files
-        extension = plain.rsplit(".", 1)[-1] if "." in plain.rsplit("/", 1)[-1] else ""
         if NOT_FOR_READERS.search(plain):
             found.append(f"{name}: a build file or source, not for readers")
-        elif extension not in served:
-            found.append(f"{name}: .{extension} is not a kind of file the server serves (nginx/site.conf)")
+        elif not served("/" + plain, conf):
+            found.append(f"{name}: not a kind of file the server serves (nginx/site.conf)")
     return found
 
 
