@@ -173,6 +173,11 @@ def note_advice(docs: Path, sources: list[str]) -> list[Finding]:
             if word not in glossary and word not in NOT_ABBREVIATIONS:
                 found.append(Finding(path, line, f"{word} has no tooltip",
                                      f"add '*[{word}]: Full form — ek line me matlab' to docs/includes/glossary.md"))
+        for number, line in prose_lines(text):
+            for image in re.finditer(r"!\[\s*\]\(([^)\s]+)", line):
+                found.append(Finding(path, number, f"the image {image.group(1)} has no alt text",
+                                     f"say what it shows: ![what it shows]({image.group(1)}) (a screen reader "
+                                     "reads it; empty, the image is skipped)"))
         found += fence_advice(path, text)
         if source not in reviewed and source != "revision.md":
             found.append(Finding(path, 1, "not reviewed yet",

@@ -524,13 +524,14 @@ def test_note_advice_names_single_tags_missing_glossary_and_review(tmp_path):
     (tmp_path / "includes").mkdir()
     (tmp_path / "includes" / "glossary.md").write_text("*[API]: Application Programming Interface\n")
     (tmp_path / "a.md").write_text("---\ndescription: short\ntags:\n  - Solo\n  - Shared\n---\n\n# A\n\n"
-                                   "API aur SSE ka farak.\n")
+                                   "API aur SSE ka farak.\n\n![](images/x.png)\n")
     (tmp_path / "b.md").write_text("---\ndescription: " + "b" * 60 + "\ntags:\n  - Shared\n---\n\n# B\n")
     found = {(f.path, f.line, f.what) for f in note_advice(tmp_path, ["a.md", "b.md"])}
     assert found == {
         ("docs/a.md", 2, "the description has 5 characters"),
         ("docs/a.md", 4, "the tag 'Solo' groups only this page"),
         ("docs/a.md", 10, "SSE has no tooltip"),
+        ("docs/a.md", 12, "the image images/x.png has no alt text"),
         ("docs/a.md", 1, "not reviewed yet"),
         ("docs/b.md", 1, "not reviewed yet"),
     }
