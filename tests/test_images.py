@@ -522,9 +522,9 @@ Aur notes ka PDF: [notes](files/notes.pdf).
 
 def test_an_unserved_kind_fails_the_build_naming_file_and_line(tmp_path):
     project = copy_context(tmp_path / "project")
-    (project / "docs" / "images").mkdir()
+    (project / "docs" / "images").mkdir(exist_ok=True)
     (project / "docs" / "images" / "a.heic").write_bytes(b"\x00\x00\x00\x18ftypheic")
-    (project / "docs" / "files").mkdir()
+    (project / "docs" / "files").mkdir(exist_ok=True)
     (project / "docs" / "files" / "notes.pdf").write_bytes(b"%PDF-1.4\n")
     (project / "docs" / "heic.md").write_text(UNSERVED_NOTE, encoding="utf-8")
     add_to_nav(project, "HEIC", "heic.md")
