@@ -38,6 +38,9 @@ PAGE = "/screenshots/"
 FILLER = ("Is paragraph ka kaam sirf jagah lena hai, taaki neeche ki images pehli screen se bahut door rahein "
           "aur browser unhe tabhi laaye jab reader wahan tak scroll kare. ") * 5
 
+# Far enough down the page that the images after it load only when the reader scrolls.
+FILLERS = "\n\n".join([FILLER] * 14)
+
 NOTE = f"""---
 description: Screenshots aur photos ek note me, jaise authors rakhte hain, phone pe halke aur sahi size me.
 tags:
@@ -50,33 +53,7 @@ Ek chhoti si shuruaat, phir pehli photo.
 
 ![Pahad ke upar dhoop: ek photo](images/photo.jpg)
 
-{FILLER}
-
-{FILLER}
-
-{FILLER}
-
-{FILLER}
-
-{FILLER}
-
-{FILLER}
-
-{FILLER}
-
-{FILLER}
-
-{FILLER}
-
-{FILLER}
-
-{FILLER}
-
-{FILLER}
-
-{FILLER}
-
-{FILLER}
+{FILLERS}
 
 Phone ka screenshot:
 
