@@ -1,14 +1,19 @@
-"""Build benchmarks: cold `make site`, and MkDocs against Zensical on generated notes.
+"""Build benchmark: `make site` of this tree against a previous revision, in one run.
 
-`python -m bench.build 10,100,1000` runs the scaling part alone (bench/README.md).
+Both trees are copies (the working tree as git sees it, or a revision by `git archive`) that
+share this checkout's .venv and node_modules and keep caches of their own. For today's notes
+and with generated notes added (bench/notes.py), each round times an empty-cache `make site`
+(the tree's cache folder removed first) and a warm one (the same build again, its caches in
+place); the trees take turns at going first, so both builds of a pair saw about the same
+load. Reported, never asserted.
+
+    python -m bench.build [--against REV] [--new REV] [--notes 0,100] [--repeats 5]
 """
 
 from __future__ import annotations
 
-import functools
-import json
+import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -17,239 +22,150 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import notes, weight
-from harness.paths import ROOT
-from harness.site import make_site
+from bench import notes, report
+from harness.paths import TOOLS
 
-ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-MKDOCS = ROOT / ".venv" / "bin" / "mkdocs"
-# Left out of the project copies: the bench itself, the tests and CI files; a build
-# needs none of them.
-NOT_COPIED = ("bench/", "tests/", ".github/", ".ci/")
-TIMEOUT = 900  # one build; far above the slowest seen, only so a hang cannot stall the run
-
-
-PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
+AGAINST = "0198702"  # the last commit before the restructure (issue 24)
+VENV = TOOLS / ".venv"
+# make must never reinstall into the shared folders: `npm ci` through a copy's symlink
+# would empty node_modules for every tree, and pip would put another revision's pins in .venv.
+STAMPS = [f"{VENV}/.build-deps", "node_modules/.installed"]
+# What those stamps are made from: each copy gets this checkout's mtimes for them.
+INPUTS = ["package.json", "package-lock.json", "requirements.txt", "requirements-test.txt"]
+CASES = ["empty cache", "warm"]
 
 
-@functools.cache
-def adopt_orphans() -> bool:
-    """Make this process the reaper of its descendants' orphans (Linux): Chromium's helper
-    processes outlive their parent, so without this they are reparented to init and their
-    CPU never reaches RUSAGE_CHILDREN (about 1.5-3 s of a cold build went uncounted)."""
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+def git(*args: str) -> bytes:
+    return subprocess.run(["git", "-C", str(TOOLS), *args], capture_output=True, check=True).stdout
 
 
-def reap_orphans() -> None:
-    """Wait for the adopted orphans that have ended, so their CPU is counted."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
+def checkout(dest: Path, rev: str | None) -> dict:
+    """A copy of `rev`, or of the working tree (tracked and new files, uncommitted changes
+    included) when rev is None, sharing node_modules. Returns what was copied."""
+    dest.mkdir(parents=True)
+    if rev:
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=git("archive", rev), check=True)
+    else:
+        for name in filter(None, git("ls-files", "-z", "--cached", "--others", "--exclude-standard")
+                           .decode().split("\0")):
+            if (TOOLS / name).is_file():
+                (dest / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(TOOLS / name, dest / name)
+    (dest / "node_modules").symlink_to(TOOLS / "node_modules")
+    differ = []
+    for name in INPUTS:
+        mine, theirs = TOOLS / name, dest / name
+        if mine.exists() and theirs.exists():
+            if mine.read_bytes() != theirs.read_bytes():
+                differ.append(name)
+            os.utime(theirs, ns=(mine.stat().st_atime_ns, mine.stat().st_mtime_ns))
+    commit = rev or "HEAD"
+    return {"rev": git("rev-parse", commit).decode().strip(), "working_tree": rev is None,
+            "subject": git("log", "-1", "--format=%s", commit).decode().strip(),
+            "differs_from_this_checkout": differ, "config": (dest / "mkdocs.yml").read_text(encoding="utf-8")}
 
 
-def cpu_children() -> float:
-    reap_orphans()
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def make_site(tree: Path, site: Path, empty_cache: bool) -> float:
+    """Seconds of one `make site` in `tree`. The cache goes to the tree's own folder, where the
+    SITE_CACHE of the new build points too: a shared one would make every build warm."""
+    cache = tree / ".cache"
+    installed = tree / "node_modules" / ".installed"
+    stale = [n for n in INPUTS[:2] if not installed.stat().st_mtime > (tree / n).stat().st_mtime]
+    if stale:  # make would run npm ci in the shared node_modules
+        raise RuntimeError(f"node_modules/.installed is older than {stale}: run `make deps` in {TOOLS} first")
+    if empty_cache:
+        shutil.rmtree(cache, ignore_errors=True)
+    cmd = ["make", "--no-print-directory", "-C", str(tree), "site", f"SITE_DIR={site}", f"VENV={VENV}"]
+    cmd += [f"--assume-old={stamp}" for stamp in STAMPS]
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "SITE_CACHE": str(cache)})
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"make site in {tree} failed:\n{(done.stdout + done.stderr)[-3000:]}")
+    return round(seconds, 3)
 
 
-def timed(run) -> dict:
-    """Wall and CPU seconds of run(), a function that runs one build and returns its
-    CompletedProcess. CPU covers every descendant (make -> mkdocs -> node -> Chromium),
-    orphans included: a CPU/wall ratio near 1 means one core, near 2 means both."""
-    adopt_orphans()
-    cpu, start = cpu_children(), time.perf_counter()
-    result = run()
-    seconds, cpu = time.perf_counter() - start, cpu_children() - cpu
-    out = {"seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3)}
-    if result.returncode != 0:
-        out["error"] = f"exit {result.returncode}: " + (result.stderr or result.stdout)[-2000:]
-    return out
+def summary(new: list[float], old: list[float]) -> dict:
+    pairs = [n / o for n, o in zip(new, old, strict=True)]
+    return {"new": new, "old": old, "new_median": statistics.median(new), "old_median": statistics.median(old),
+            "ratio": round(statistics.median(new) / statistics.median(old), 3),
+            "pair_ratios": [round(r, 3) for r in pairs]}
 
 
-def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True, timeout=TIMEOUT)
-
-
-def tree(site: Path) -> dict:
-    files = [p for p in site.rglob("*") if p.is_file()]
-    return {"files": len(files), "bytes": sum(p.stat().st_size for p in files),
-            "html_pages": sum(p.name == "index.html" for p in files)}
-
-
-def median(runs: list[dict], key: str = "seconds") -> float | None:
-    ok = [r[key] for r in runs if "error" not in r]
-    return round(statistics.median(ok), 3) if ok else None
-
-
-def cold_site(workdir: Path, repeats: int) -> tuple[dict, Path]:
-    """`make site` of this very project into a fresh SITE_DIR, `repeats` times. Returns the
-    numbers and the last site, which the serving and page-weight benchmarks then use."""
-    runs, site = [], None
-    for i in range(repeats):
-        if site is not None:
-            shutil.rmtree(site, ignore_errors=True)
-        site = workdir / f"site-{i}"
-        runs.append(timed(functools.partial(make_site, site)))
-    if "error" in runs[-1]:
-        raise RuntimeError("make site failed: " + runs[-1]["error"])
-    return {"runs": runs, "median_seconds": median(runs), **tree(site)}, site
-
-
-def project_copy(dest: Path, count: int) -> None:
-    """This project with `count` generated notes: mkdocs.yml (hooks on, for make site) and
-    plain.yml (hooks off, the config both engines get in the like-for-like comparison)."""
-    # The project's files as git sees them (tracked and new, not ignored): whatever the
-    # build needs today, without .venv, site/ or node_modules. copy2 keeps mtimes, so make
-    # finds the shared venv up to date and installs nothing.
-    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others",
-                             "--exclude-standard"], capture_output=True, text=True, check=True).stdout
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if name.startswith(NOT_COPIED) or not source.is_file():
-            continue
-        (dest / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, dest / name)
-    if (ROOT / "node_modules").is_dir():  # the hooks' Node packages (PurgeCSS), shared
-        (dest / "node_modules").symlink_to(ROOT / "node_modules")
-    nav = notes.generate(dest / "docs", count)
-    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    (dest / "mkdocs.yml").write_text(notes.with_nav(config, nav), encoding="utf-8")
-    (dest / "plain.yml").write_text(notes.with_nav(config, nav, hooks=False), encoding="utf-8")
-
-
-def mkdocs_plain(project: Path, site: Path) -> dict:
-    return timed(lambda: run([str(MKDOCS), "build", "--strict", "--quiet", "-f", "plain.yml",
-                              "--site-dir", str(site)], project))
-
-
-def zensical(project: Path, binary: Path) -> dict:
-    # Zensical keeps a build cache in .cache/ next to the config: removed, and --clean, so
-    # every run is as cold as MkDocs' (which has no cache). It writes to site/ (site_dir).
-    shutil.rmtree(project / ".cache", ignore_errors=True)
-    shutil.rmtree(project / "site", ignore_errors=True)
-    return timed(lambda: run([str(binary), "build", "--clean", "--strict", "-f", "plain.yml"], project))
-
-
-def outputs(site: Path, index: str) -> dict:
-    """Sizes that show growth: the search index, one generated page's HTML, the whole site."""
-    page = site / "notes" / notes.slug(1) / "index.html"
-    return {"search_index_bytes": (site / index).stat().st_size if (site / index).exists() else None,
-            "note_html_bytes": page.stat().st_size if page.exists() else None, **tree(site)}
-
-
-def hooks_cold(project: Path, site: Path) -> dict:
-    """`make site` with every cache of the hooks empty (.cache/: diagrams, previews, purge,
-    minify, compression)."""
-    shutil.rmtree(project / ".cache", ignore_errors=True)
-    shutil.rmtree(site, ignore_errors=True)
-    return timed(lambda: make_site(site, project=project))
-
-
-def hooks_one_edit(project: Path, site: Path, edit: int) -> dict:
-    """`make site` again after a one-line edit of one note: what an author's next build costs.
-    Each edit adds a different line, so each is a real change."""
-    note = project / "docs" / "notes" / f"{notes.slug(1)}.md"
-    note.write_text(note.read_text(encoding="utf-8") + f"\nEk nayi line, bench ke liye ({edit}).\n", encoding="utf-8")
-    return timed(lambda: make_site(site, project=project))
-
-
-def ratios(runs: list[dict], plain_runs: list[dict]) -> list[float]:
-    """Each run's time over the plain build of the same round: the builds of a round ran one
-    after the other, so they saw about the same load."""
-    return [round(h["seconds"] / p["seconds"], 2) for h, p in zip(runs, plain_runs, strict=True)
-            if "error" not in h and "error" not in p]
-
-
-def scaling(workdir: Path, count: int, repeats: int, with_hooks: bool, zensical_bin: Path | None,
-            zensical_error: str | None) -> dict:
-    """One page count, in `repeats` rounds. A round builds, one after the other: MkDocs plain,
-    `make site` with empty caches and `make site` after a one-line edit (if with_hooks), and
-    Zensical plain; MkDocs and Zensical alternate which goes first. Every ratio compares builds
-    of one round (side by side, under the same load); the report gives their median."""
-    project = workdir / f"project-{count}"
-    project_copy(project, count)
-    out: dict = {"pages_generated": count}
-    try:
-        mk_runs, zs_runs, cold_runs, edit_runs, mk_out, zs_out, hooks_out = [], [], [], [], {}, {}, {}
+def run(workdir: Path, against: str = AGAINST, new_rev: str | None = None, counts: tuple[int, ...] = (0, 100),
+        repeats: int = 5) -> dict:
+    trees = {"new": workdir / "new", "old": workdir / "old"}
+    found: dict = {"trees": {"new": checkout(trees["new"], new_rev), "old": checkout(trees["old"], against)},
+                   "repeats": repeats, "counts": []}
+    configs = {name: tree["config"] for name, tree in found["trees"].items()}
+    for name, tree in found["trees"].items():
+        del tree["config"]
+        make_site(trees[name], workdir / f"site-{name}", True)  # untimed: one-off costs of a new copy
+    for count in counts:
+        for name, tree in trees.items():
+            if count:
+                nav = notes.generate(tree / "docs", count)
+                (tree / "mkdocs.yml").write_text(notes.with_nav(configs[name], nav), encoding="utf-8")
+        times = {case: {"new": [], "old": []} for case in CASES}
         for r in range(repeats):
-            engines = ["mkdocs", "hooks", "zensical"] if r % 2 == 0 else ["zensical", "mkdocs", "hooks"]
-            for engine in engines:
-                if engine == "mkdocs":
-                    site = workdir / f"plain-{count}"
-                    shutil.rmtree(site, ignore_errors=True)
-                    mk_runs.append({**mkdocs_plain(project, site), "load_average": os.getloadavg()[0]})
-                    if r == repeats - 1 and "error" not in mk_runs[-1]:
-                        mk_out = outputs(site, "search/search_index.json")
-                        # First-visit weight from this build: the plain build has no .br files,
-                        # so the bench compresses the few files a visit fetches, as the hook would.
-                        mk_out["first_visit"] = weight.first_visit(site, f"notes/{notes.slug(1)}/", compress=True)
-                    shutil.rmtree(site, ignore_errors=True)
-                elif engine == "hooks" and with_hooks:
-                    site = workdir / f"prod-{count}"
-                    cold_runs.append({**hooks_cold(project, site), "load_average": os.getloadavg()[0]})
-                    if "error" not in cold_runs[-1]:
-                        hooks_out = outputs(site, "search/search_index.json")
-                        edit_runs.append({**hooks_one_edit(project, site, r), "load_average": os.getloadavg()[0]})
-                    else:  # keeps the rounds aligned with the plain runs
-                        edit_runs.append({"error": "not run: the build with empty caches failed"})
-                    shutil.rmtree(site, ignore_errors=True)
-                elif engine == "zensical" and zensical_bin is not None:
-                    zs_runs.append(zensical(project, zensical_bin))
-                    if r == repeats - 1 and "error" not in zs_runs[-1]:
-                        zs_out = outputs(project / "site", "search.json")
-                    shutil.rmtree(project / "site", ignore_errors=True)
-        out["mkdocs_plain"] = {"runs": mk_runs, "median_seconds": median(mk_runs),
-                               "median_cpu_seconds": median(mk_runs, "cpu_seconds"), **mk_out}
-        if not with_hooks:
-            out["mkdocs_hooks"] = {"skipped": "not asked for at this size (--hooks-max-pages)"}
-        elif cold_runs and all("error" in run for run in cold_runs):
-            out["mkdocs_hooks"] = {"error": cold_runs[-1]["error"], "runs": cold_runs}
-        else:
-            out["mkdocs_hooks"] = {"runs": cold_runs, "median_seconds": median(cold_runs),
-                                   "median_cpu_seconds": median(cold_runs, "cpu_seconds"),
-                                   "ratios_to_plain": ratios(cold_runs, mk_runs), **hooks_out}
-            out["mkdocs_hooks_one_edit"] = {"runs": edit_runs, "median_seconds": median(edit_runs),
-                                            "median_cpu_seconds": median(edit_runs, "cpu_seconds"),
-                                            "ratios_to_plain": ratios(edit_runs, mk_runs)}
-        if zensical_bin is None:
-            out["zensical"] = {"error": zensical_error}
-        else:
-            out["zensical"] = {"runs": zs_runs, "median_seconds": median(zs_runs),
-                               "median_cpu_seconds": median(zs_runs, "cpu_seconds"), **zs_out}
-            mk, zs = out["mkdocs_plain"]["median_seconds"], out["zensical"]["median_seconds"]
-            out["ratio_zensical_to_mkdocs"] = round(zs / mk, 3) if mk and zs else None
-    finally:
-        shutil.rmtree(project, ignore_errors=True)
-    return out
+            order = ["new", "old"] if r % 2 == 0 else ["old", "new"]
+            for case in CASES:
+                for name in order:
+                    site = workdir / f"site-{name}"
+                    times[case][name].append(make_site(trees[name], site, case == "empty cache"))
+            print(f"[bench] build, +{count} notes, round {r + 1}/{repeats}: "
+                  + ", ".join(f"{c} {t['new'][-1]:.2f} / {t['old'][-1]:.2f} s" for c, t in times.items()), flush=True)
+        pages = {name: sum(1 for _ in (workdir / f"site-{name}").rglob("index.html")) for name in trees}
+        found["counts"].append({"notes": count, "html_pages": pages,
+                                **{case: summary(t["new"], t["old"]) for case, t in times.items()}})
+    return found
+
+
+def markdown(b: dict) -> str:
+    new, old = b["trees"]["new"], b["trees"]["old"]
+    name = "the working tree at " if new["working_tree"] else ""
+    out = [f"This tree: {name}`{new['rev'][:7]}` ({new['subject']}). Previous build: `{old['rev'][:7]}` "
+           f"({old['subject']}). {b['repeats']} rounds, the trees taking turns at going first; each time "
+           "is the median, the ratio is this tree's median over the previous one's (below 1: faster), "
+           "with the range of the rounds' own ratios.\n"]
+    rows = []
+    for c in b["counts"]:
+        notes_cell = "today's notes" if not c["notes"] else f"+{c['notes']} generated"
+        for case in CASES:
+            s = c[case]
+            pages = c["html_pages"]
+            rows.append([notes_cell, f"`make site`, {case}",
+                         pages["new"] if pages["new"] == pages["old"] else f"{pages['new']} / {pages['old']}",
+                         report.sec(s["old_median"]),
+                         report.sec(s["new_median"]),
+                         f"**{s['ratio']:.2f}** ({min(s['pair_ratios']):.2f}–{max(s['pair_ratios']):.2f})"])
+    out.append(report.table(["Notes", "Build", "HTML pages", "Previous", "This tree", "This / previous"], rows))
+    shared = old["differs_from_this_checkout"]
+    if shared:
+        out.append(f"The previous revision's {', '.join(shared)} differ from this checkout's: both trees built "
+                   "with this checkout's .venv and node_modules.\n")
+    return "\n".join(out)
 
 
 def main() -> int:
-    from bench import report
-    from bench.run import HERE, ensure_zensical, machine
-
-    counts = [int(n) for n in (sys.argv[1] if len(sys.argv) > 1 else "10,100,1000").split(",") if n.strip()]
-    zensical_bin, zensical_error = ensure_zensical()
-    results = {"machine": machine(zensical_bin), "scaling": []}
-    workdir = Path(tempfile.mkdtemp(prefix="bench-scaling-"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--against", default=AGAINST, help=f"the previous build's revision (default: {AGAINST})")
+    parser.add_argument("--new", default=None, help="a revision instead of the working tree")
+    parser.add_argument("--notes", default="0,100", help="generated notes added, per step (default: 0,100)")
+    parser.add_argument("--repeats", type=int, default=5, help="rounds per note count (default: 5)")
+    args = parser.parse_args()
+    counts = tuple(int(n) for n in args.notes.split(",") if n.strip())
+    found = {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": report.machine()}
+    workdir = Path(tempfile.mkdtemp(prefix="bench-build-"))
     try:
-        for count in counts:
-            start = time.monotonic()
-            part = scaling(workdir, count, 3 if count <= 100 else 1, True, zensical_bin, zensical_error)
-            results["scaling"].append({**part, "seconds": round(time.monotonic() - start, 1)})
+        found["build"] = run(workdir, args.against, args.new, counts, args.repeats)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    results["machine"]["load_average_at_end"] = os.getloadavg()
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "scaling.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(report.machine_md(results["machine"]) + "\n" + report.scaling_md(results["scaling"]))
+    found["machine"]["load_average_at_end"] = os.getloadavg()
+    text = report.machine_md(found["machine"]) + "\n" + markdown(found["build"])
+    report.write("build", found, text)
+    print(text)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Generated note pages for the scaling benchmark.
+"""Generated note pages for the build and search benchmarks.
 
 Each page is shaped like docs/docker.md (about 6-7 kB of Markdown): front matter with a
 description and tags (the checks hook requires both), Hinglish prose, headings, nested
@@ -118,25 +118,16 @@ def generate(docs: Path, count: int, seed: int = 1) -> list[tuple[str, str]]:
     return nav
 
 
-def with_nav(mkdocs_yml: str, nav: list[tuple[str, str]], hooks: bool = True) -> str:
+def with_nav(mkdocs_yml: str, nav: list[tuple[str, str]]) -> str:
     """The project's mkdocs.yml plus a "Generated notes" nav section (strict mode fails on
-    pages missing from the nav); hooks=False drops the `hooks:` block and the git dates
-    plugin (the plain build)."""
-    text = mkdocs_yml
-    if not hooks:
-        text, n = re.subn(r"(?ms)^hooks:\n.*?(?=^\S)", "", text)
-        assert n == 1, "mkdocs.yml: expected one top-level hooks: block"
-        # The git dates plugin too: without hooks/dates.py it fails on a copy with no git
-        # history (the hooks build turns it off there), and Zensical has no such plugin.
-        text, n = re.subn(r"(?m)^  - git-revision-date-localized:\n(?:      .*\n)*", "", text)
-        assert n == 1, "mkdocs.yml: expected the git-revision-date-localized plugin once"
+    pages missing from the nav)."""
     # Ten notes to a section, as an author would group them; titles are quoted YAML.
     lines = ["  - Generated notes:"]
     for start in range(0, len(nav), 10):
         lines.append(f"      - Notes {start + 1}-{min(start + 10, len(nav))}:")
         lines += [f'          - "{title}": {path}' for title, path in nav[start:start + 10]]
     # Appended at the end of the top-level nav block, wherever it sits in the file.
-    match = re.search(r"(?ms)^nav:\n.*?(?=^\S|\Z)", text)
+    match = re.search(r"(?ms)^nav:\n.*?(?=^\S|\Z)", mkdocs_yml)
     assert match, "mkdocs.yml: no top-level nav"
     block = match.group(0).rstrip("\n") + "\n" + "\n".join(lines) + "\n"
-    return text[:match.start()] + block + text[match.end():]
+    return mkdocs_yml[:match.start()] + block + mkdocs_yml[match.end():]

@@ -9,14 +9,9 @@ In Debian's Chromium against real nginx with the project's nginx/site.conf:
   page's main thread (for a worker it answers "only supported for pages, not workers") and
   Material builds its index in a worker, so the worker's own time (index build, first
   answer) is measured apart too, unthrottled.
-* **Pagefind** (bench/requirements-pagefind.txt, in its own venv) over the same built pages
-  (the article of each page): the bytes and time its JS API takes for one search and the
-  first five results' excerpts. That is its engine, WebAssembly and index chunks only: a
-  search UI would add its own script and styles. It needs 'wasm-unsafe-eval' in the CSP and
-  four more file extensions in site.conf's allow-list, which its nginx config here adds.
 * **Quality**: the query set of tests/test_search.py (top-3 and first-place hits per kind)
-  for Material's worker as shipped, the site's worker with each of its parts turned off,
-  the site's worker, and Pagefind, on the site's own notes.
+  for Material's worker as shipped, the site's worker with each of its parts turned off
+  and the site's worker, on the site's own notes.
 
 The builds here run only the search hook (hooks/search.py, with hooks/dates.py) and
 precompress only what search fetches: the other hooks (link-preview images, minifying, precompressing 1,000 pages) would
@@ -25,9 +20,9 @@ take most of an hour at 1,000 notes and change nothing that search fetches.
 
 from __future__ import annotations
 
-import gzip
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -37,14 +32,12 @@ from pathlib import Path
 
 import brotli
 
-from bench import build
+from bench import build, notes
+from bench.report import kb, ms, table, write
 from hooks import search as search_hook
 from harness.browser import focus_search, launch
 from harness.nginx import Nginx, free_port, server_conf
-from harness.paths import ROOT, SITE_CONF
-
-PAGEFIND_VENV = ROOT / ".cache" / "pagefind-venv"
-PAGEFIND_REQUIREMENTS = Path(__file__).with_name("requirements-pagefind.txt")
+from harness.paths import ROOT
 QUERY = "docker"  # the query typed for the cost measurements
 THROTTLE = 4
 WORKERS = "assets/javascripts/workers"
@@ -72,21 +65,6 @@ def query_set():
 # ---------------------------------------------------------------------------------------
 # Building
 
-def ensure_pagefind() -> tuple[Path | None, str | None]:
-    """Pagefind's binary in its own venv, from the hash-pinned requirements; (path, None) or
-    (None, the error): the rest of the search bench then runs without it."""
-    python, stamp = PAGEFIND_VENV / "bin" / "python", PAGEFIND_VENV / ".deps"
-    if not (stamp.exists() and stamp.stat().st_mtime >= PAGEFIND_REQUIREMENTS.stat().st_mtime):
-        for step in ([sys.executable, "-m", "venv", "--clear", str(PAGEFIND_VENV)],
-                     [str(PAGEFIND_VENV / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
-                      "--require-hashes", "-r", str(PAGEFIND_REQUIREMENTS)]):
-            done = subprocess.run(step, capture_output=True, text=True, timeout=600)
-            if done.returncode != 0:
-                return None, f"{' '.join(step[:3])} ...: exit {done.returncode}: {done.stderr.strip()[-1500:]}"
-        stamp.touch()
-    return python, None
-
-
 def search_config(text: str) -> str:
     """mkdocs.yml with only the search hook, and the dates hook (without it the git-date
     plugin fails outside a git work tree, as in these copies)."""
@@ -95,62 +73,31 @@ def search_config(text: str) -> str:
     return text
 
 
-def precompress(path: Path) -> None:
-    """.br and .gz beside a file, as hooks/compress.py writes them (nginx's *_static)."""
-    data = path.read_bytes()
-    path.with_name(path.name + ".br").write_bytes(brotli.compress(data, quality=11))
-    path.with_name(path.name + ".gz").write_bytes(gzip.compress(data, compresslevel=9))
-
-
 def built_site(workdir: Path, count: int) -> tuple[Path, dict]:
-    """The project with `count` generated notes, built with the search hook alone."""
+    """The working tree with `count` generated notes, built with the search hook alone; the
+    index and worker precompressed with brotli, as the build does."""
     project = workdir / f"search-project-{count}"
-    build.project_copy(project, count)
-    config = (project / "mkdocs.yml").read_text(encoding="utf-8") if count else \
-        (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    config = build.checkout(project, None)["config"]
+    if count:
+        config = notes.with_nav(config, notes.generate(project / "docs", count))
     (project / "search.yml").write_text(search_config(config), encoding="utf-8")
     site = workdir / f"search-site-{count}"
-    result = build.timed(lambda: build.run([str(build.MKDOCS), "build", "--strict", "--quiet", "-f", "search.yml",
-                                            "--site-dir", str(site)], project))
+    start = time.monotonic()
+    done = subprocess.run([str(build.VENV / "bin" / "mkdocs"), "build", "--strict", "--quiet", "-f", "search.yml",
+                           "--site-dir", str(site)], cwd=project, capture_output=True, text=True, timeout=1800,
+                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    seconds = round(time.monotonic() - start, 1)
     shutil.rmtree(project, ignore_errors=True)
-    if "error" in result:
-        raise RuntimeError(f"build with {count} notes failed: {result['error']}")
+    if done.returncode != 0:
+        raise RuntimeError(f"build with {count} notes failed: {(done.stderr or done.stdout)[-2000:]}")
     index = site / "search" / "search_index.json"
     for path in [index, *(site / WORKERS).glob("search.*.min.js")]:
-        precompress(path)
+        path.with_name(path.name + ".br").write_bytes(brotli.compress(path.read_bytes(), quality=11))
     docs = json.loads(index.read_text(encoding="utf-8"))["docs"]
     words = sum(len(re.sub(r"<[^>]+>", " ", d["title"] + " " + d["text"]).split()) for d in docs)
-    return site, {"build_seconds": result["seconds"], "html_pages": sum(1 for _ in site.rglob("index.html")),
+    return site, {"build_seconds": seconds, "html_pages": sum(1 for _ in site.rglob("index.html")),
                   "index_words": words, "index_bytes": index.stat().st_size,
                   "index_brotli_bytes": index.with_name(index.name + ".br").stat().st_size}
-
-
-def add_pagefind(site: Path, pagefind: Path) -> dict:
-    """Pagefind's index of the pages' articles, written into site/pagefind/."""
-    start = time.monotonic()
-    done = subprocess.run([str(pagefind), "-m", "pagefind", "--site", str(site), "--root-selector", "article",
-                           "--exclude-selectors", ".headerlink", "--glob", "**/index.html", "--quiet"],
-                          capture_output=True, text=True, timeout=1800)
-    if done.returncode != 0:
-        raise RuntimeError(f"pagefind: exit {done.returncode}: {(done.stderr or done.stdout)[-1500:]}")
-    for path in (site / "pagefind").glob("*.js"):
-        precompress(path)  # its .pagefind files are gzip inside already
-    files = [p for p in (site / "pagefind").rglob("*") if p.is_file() and p.suffix not in (".br", ".gz")]
-    return {"seconds": round(time.monotonic() - start, 1), "files": len(files),
-            "bytes": sum(p.stat().st_size for p in files)}
-
-
-def pagefind_conf(root: Path) -> str:
-    """site.conf as Pagefind needs it: its files served, WebAssembly allowed in pages, and
-    its worker allowed to fetch the index and run WebAssembly (scripts get "deny
-    everything" here, and a worker obeys the policy its own script arrives with)."""
-    text = SITE_CONF.read_text()
-    text, n = re.subn(r"script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", text)
-    text, m = re.subn(r"(\\\.\(\?:html\|css\|js\|json)", r"\1|pagefind|pf_meta|pf_index|pf_fragment", text)
-    text, k = re.subn(r'standalone\s+"default-src \'none\';',
-                      "standalone \"default-src 'none'; connect-src 'self'; script-src 'wasm-unsafe-eval';", text)
-    assert n == m == k == 1, "site.conf: script-src, the $servable allow-list or the standalone policy not found"
-    return server_conf(root, conf=text)
 
 
 # ---------------------------------------------------------------------------------------
@@ -249,35 +196,6 @@ def worker_times(browser, base: str) -> dict:
     return {k: round(v) for k, v in times.items()}
 
 
-PAGEFIND_SEARCH = """async ([base, query, shown]) => {
-  const t0 = performance.now();
-  const pagefind = await import(base + "pagefind/pagefind.js");
-  await pagefind.options({baseUrl: "/"});
-  const search = await pagefind.search(query);
-  const data = await Promise.all(search.results.slice(0, shown).map(r => r.data()));
-  return {ms: performance.now() - t0, urls: data.map(d => d.url)};
-}"""
-
-
-def pagefind_cost(browser, base: str, throttle: int) -> dict:
-    answer, fetched = on_home_page(browser, base, throttle,
-                                   lambda page: page.evaluate(PAGEFIND_SEARCH, [base, QUERY, 5]))
-    return {"ms": round(answer["ms"]), "bytes": sum(fetched.values()), "files": fetched,
-            "results": len(answer["urls"])}
-
-
-def grouped(files: dict[str, int]) -> dict[str, int]:
-    """Bytes by kind of file, for the report."""
-    kinds: dict[str, int] = {}
-    for url, n in files.items():
-        kind = ("search index" if "search_index" in url else "worker" if "/workers/" in url else
-                "WebAssembly" if url.endswith(".pagefind") and "wasm" in url else
-                "index chunks" if "/index/" in url or url.endswith((".pf_meta", ".pf_index")) else
-                "fragments" if "/fragment/" in url else "script" if url.endswith(".js") else "other")
-        kinds[kind] = kinds.get(kind, 0) + n
-    return kinds
-
-
 # ---------------------------------------------------------------------------------------
 # Quality: the query set
 
@@ -338,25 +256,11 @@ def lunr_quality(browser, site: Path, base: str) -> dict:
     return out
 
 
-def pagefind_quality(browser, base: str) -> dict:
-    table = query_set().SEARCH_TABLE
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(base)
-    results = []
-    for query, _, _ in table:
-        answer = page.evaluate(PAGEFIND_SEARCH, [base, query, 3])
-        results.append([re.sub(r"^/|#.*$", "", url) for url in answer["urls"]])
-    context.close()
-    return hits(ranked_rows(table, results))
-
-
 # ---------------------------------------------------------------------------------------
 
 def run(workdir: Path, counts: list[int]) -> dict:
     """The search bench: cost per note count (0 = the site's own notes), then quality."""
-    pagefind, pagefind_error = ensure_pagefind()
-    results: dict = {"query": QUERY, "throttle": THROTTLE, "pagefind_error": pagefind_error, "cost": []}
+    results: dict = {"query": QUERY, "throttle": THROTTLE, "cost": []}
     with launch() as browser:
         for count in counts:
             site, sizes = built_site(workdir, count)
@@ -367,62 +271,32 @@ def run(workdir: Path, counts: list[int]) -> dict:
                 entry["material"] = {"as_is": material_cost(browser, base, 1),
                                      "throttled": material_cost(browser, base, THROTTLE),
                                      "worker": worker_times(browser, base)}
-                entry["material"]["by_kind"] = grouped(entry["material"]["as_is"]["files"])
+                entry["material"]["worker_bytes"] = sum(n for url, n in entry["material"]["as_is"]["files"].items()
+                                                        if "/workers/" in url)
                 if count == 0:
                     results["quality"] = lunr_quality(browser, site, base)
             finally:
                 server.stop()
-            if pagefind is not None:
-                try:
-                    entry["pagefind"] = {"index": add_pagefind(site, pagefind)}
-                    server = Nginx(workdir / f"nginx-pagefind-{count}", pagefind_conf(site), port=free_port())
-                    try:
-                        base = server.url("/")
-                        entry["pagefind"]["as_is"] = pagefind_cost(browser, base, 1)
-                        entry["pagefind"]["throttled"] = pagefind_cost(browser, base, THROTTLE)
-                        entry["pagefind"]["by_kind"] = grouped(entry["pagefind"]["as_is"]["files"])
-                        if count == 0:
-                            results["quality"]["variants"]["Pagefind 1.5.2"] = pagefind_quality(browser, base)
-                    finally:
-                        server.stop()
-                except Exception as error:  # reported: the lunr figures stand alone
-                    entry["pagefind"] = {"error": f"{type(error).__name__}: {error}"}
             shutil.rmtree(site, ignore_errors=True)
             results["cost"].append(entry)
-            print(f"[bench] search, {count} generated notes: "
-                  f"{json.dumps({k: v for k, v in entry.items() if k in ('index_bytes', 'index_brotli_bytes')})}",
-                  flush=True)
+            print(f"[bench] search, +{count} notes: index {entry['index_brotli_bytes']} bytes (br)", flush=True)
     return results
 
 
-def kb(n: float | None) -> str:
-    return "—" if n is None else f"{n / 1024:.1f} KiB"
-
-
-def ms(n: float | None) -> str:
-    return "—" if n is None else f"{n / 1000:.2f} s" if n >= 1000 else f"{n:.0f} ms"
-
-
 def markdown(r: dict) -> str:
-    """The search part of bench/results/latest.md."""
-    if "error" in r:
-        return f"Failed: `{r['error']}`\n"
     rows = []
     for c in r["cost"]:
-        notes = "the site's own" if not c["generated_notes"] else f"+{c['generated_notes']} generated"
-        m, p = c["material"], c.get("pagefind", {})
-        rows.append([notes, c["html_pages"], kb(c["index_bytes"]), kb(c["index_brotli_bytes"]),
+        m = c["material"]
+        rows.append(["the site's own" if not c["generated_notes"] else f"+{c['generated_notes']} generated",
+                     c["html_pages"], kb(c["index_bytes"]), kb(c["index_brotli_bytes"]),
                      f"**{kb(m['as_is']['bytes'])}**", ms(m["as_is"]["ms"]), ms(m["throttled"]["ms"]),
-                     f"{ms(m['worker']['index_build_ms'])} + {ms(m['worker']['first_answer_ms'])}",
-                     kb(p["as_is"]["bytes"]) if "as_is" in p else p.get("error", "—")[:80],
-                     f"{ms(p['as_is']['ms'])} / {ms(p['throttled']['ms'])}" if "as_is" in p else "—"])
+                     f"{ms(m['worker']['index_build_ms'])} + {ms(m['worker']['first_answer_ms'])}"])
     out = [f"Query typed: `{r['query']}`. Bytes: everything received from the first keystroke (`/`) until "
            "the first result is drawn (headers and brotli bodies). Throttled: the page's CPU at "
            f"{r['throttle']}x (Chromium does not throttle workers, so the worker's own time is in its own "
            "column, unthrottled: multiply by the throttle for a slow phone).\n",
-           table(["Notes", "Pages", "Index", "Index (br)", "Material search: bytes to first results",
-                  "Time to first results", f"… page CPU {r['throttle']}x", "Worker: index build + first answer",
-                  "Pagefind: bytes (engine + index + 5 excerpts, no UI)", "Pagefind: time / throttled"], rows)]
+           table(["Notes", "Pages", "Index", "Index (br)", "Bytes to first results", "Time to first results",
+                  f"… page CPU {r['throttle']}x", "Worker: index build + first answer"], rows)]
     real = next((c for c in r["cost"] if not c["generated_notes"]), None)
     if real:
         rate = real["index_brotli_bytes"] / real["index_words"]
@@ -431,43 +305,29 @@ def markdown(r: dict) -> str:
                  f"{real['index_words']:,} words, {rate * 1000:.0f} bytes per 1,000 words."]
         for c in r["cost"]:
             if c["generated_notes"]:
-                generated = c["index_brotli_bytes"] / c["index_words"] * 1000
-                estimate = c["material"]["by_kind"].get("worker", 0) + rate * c["index_words"]
+                estimate = c["material"]["worker_bytes"] + rate * c["index_words"]
                 lines.append(f"With {c['generated_notes']} generated notes ({c['index_words']:,} words) it is "
-                             f"{generated:.0f} bytes per 1,000 words; notes as varied as the real ones would "
-                             f"cost about **{kb(estimate)}** to first results (estimate: the worker plus the "
-                             "real notes' rate).")
+                             f"{c['index_brotli_bytes'] / c['index_words'] * 1000:.0f} bytes per 1,000 words; "
+                             f"notes as varied as the real ones would cost about **{kb(estimate)}** to first "
+                             "results (estimate: the worker plus the real notes' rate).")
         out.append(" ".join(lines) + "\n")
     q = r.get("quality")
     if q:
         kinds = ["notes", "reader", "question", "typo"]
-        rows = [[name] + [f"{v[k]['top3']}/{v[k]['queries']} ({v[k]['first']} first)" for k in kinds]
-                for name, v in q["variants"].items()]
         out.append(f"The query set of tests/test_search.py ({q['queries']} queries), on the site's own notes: "
                    "the target page in the top three results (and in first place):\n")
-        out.append(table(["Search", *kinds], rows))
+        out.append(table(["Search", *kinds], [[name] + [f"{v[k]['top3']}/{v[k]['queries']} ({v[k]['first']} first)"
+                                                        for k in kinds] for name, v in q["variants"].items()]))
         out += [f"- {name}: {error}" for name, error in q.get("errors", {}).items()]
-    if r.get("pagefind_error"):
-        out.append(f"Pagefind could not be installed: `{r['pagefind_error']}`\n")
     return "\n".join(out)
-
-
-def table(header: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":  # python -m bench.search [counts]: this part alone
     import tempfile
-    counts = [int(n) for n in (sys.argv[1] if len(sys.argv) > 1 else "0,100,1000").split(",")]
     work = Path(tempfile.mkdtemp(prefix="bench-search-"))
     try:
-        found = run(work, counts)
+        found = run(work, [int(n) for n in (sys.argv[1] if len(sys.argv) > 1 else "0,100,1000").split(",")])
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    out = Path(__file__).with_name("results")
-    out.mkdir(exist_ok=True)
-    (out / "search.json").write_text(json.dumps(found, indent=2) + "\n")
-    (out / "search.md").write_text(markdown(found))
+    write("search", found, markdown(found))
     print(markdown(found))

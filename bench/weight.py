@@ -3,7 +3,7 @@
 What a first visit with an empty cache fetches from a Material page: the HTML and the
 stylesheets, scripts and icon it links, and sitemap.xml (navigation.instant reads it);
 then, for search, the search worker and the search index. Material starts those two at
-page load unless the page defers them (this site's hooks/search_lazy.js does, until search
+page load unless the page defers them (this site's lazy search loader does, until search
 is first used), so they are summed apart. Each file counts at its brotli size, as nginx
 sends it to a browser asking for br. An estimate: the in-browser budget test is in tests/.
 """
@@ -15,9 +15,9 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-import brotli
-
+from bench.report import kb, table
 from harness.frame import split
+from harness.pages import PAGES
 
 # <link rel> values that are navigation, not resources the browser fetches.
 NOT_FETCHED = {"canonical", "prev", "next", "alternate"}
@@ -78,18 +78,14 @@ def resources(site: Path, page: str) -> tuple[list[Path], list[Path], bool]:
     return list(dict.fromkeys(load)), search, parser.deferred_search
 
 
-def brotli_size(path: Path, compress: bool) -> int:
+def brotli_size(path: Path) -> int:
     """Bytes on the wire for Accept-Encoding: br: the .br file the build wrote, or the file
-    itself where the build wrote none (compression did not pay). compress=True compresses
-    here instead, for builds without the post-build hook."""
-    data = path.read_bytes()
-    if compress:
-        return min(len(data), len(brotli.compress(data, quality=11)))
+    itself where the build wrote none (compression did not pay)."""
     packed = path.with_name(path.name + ".br")
-    return packed.stat().st_size if packed.exists() else len(data)
+    return packed.stat().st_size if packed.exists() else path.stat().st_size
 
 
-def first_visit(site: Path, page: str, compress: bool = False) -> dict:
+def first_visit(site: Path, page: str) -> dict:
     site = site.resolve()
     load, search, deferred = resources(site, page)
     missing = [str(p) for p in load + search if not p.exists()]
@@ -98,7 +94,7 @@ def first_visit(site: Path, page: str, compress: bool = False) -> dict:
 
     def rows(files):
         return [{"file": str(p.relative_to(site)), "bytes": p.stat().st_size,
-                 "brotli_bytes": brotli_size(p, compress)} for p in files]
+                 "brotli_bytes": brotli_size(p)} for p in files]
 
     load_rows, search_rows = rows(load), rows(search)
     page_load = sum(r["brotli_bytes"] for r in load_rows)
@@ -111,3 +107,21 @@ def first_visit(site: Path, page: str, compress: bool = False) -> dict:
             "site_brotli_bytes": page_load - load_rows[0]["brotli_bytes"] + frame,
             "with_search_brotli_bytes": page_load + sum(r["brotli_bytes"] for r in search_rows),
             "uncompressed_bytes": sum(r["bytes"] for r in load_rows + search_rows)}
+
+
+def run(site: Path) -> dict:
+    return {"pages": [first_visit(site, page) for page in PAGES]}
+
+
+def markdown(w: dict) -> str:
+    rows = [[f"`/{p['page']}`", kb(p["html_brotli_bytes"]), kb(p["frame_brotli_bytes"]), kb(p["site_brotli_bytes"]),
+             kb(p["page_load_brotli_bytes"]), kb(p["with_search_brotli_bytes"]), kb(p["uncompressed_bytes"])]
+            for p in w["pages"]]
+    first = w["pages"][0]
+    files = ", ".join(f'`{f["file"]}` {kb(f["brotli_bytes"])}' for f in first["files"][1:] + first["search_files"])
+    when = "only when search is first used" if first["search_deferred"] else "at page load"
+    return (table(["Page", "HTML (br)", "Its frame (br)", "What the site adds: frame + shared files (br)",
+                   "Page load: HTML + CSS + JS + icon + sitemap (br)", "With search: + worker + index (br)",
+                   "All of it uncompressed"], rows)
+            + f"\nFiles besides the HTML, the same for every page: {files}. The search worker and index are "
+              f"fetched {when}.\n")
