@@ -32,12 +32,14 @@ TEST_APT := nginx libnginx-mod-http-brotli-static chromium fonts-noto-color-emoj
 help: ## List the targets, one line each
 	@grep -E '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-16s %s\n", $$1, $$2}'
 
-# Built next to the target and swapped in only on success: a failed build (bad input)
-# leaves the previous site as it was, never a half-published one.
+# The engine builds next to the target, the post-build step (postbuild/: CSP, minify, one
+# stylesheet, compression) finishes that folder, and it is swapped in only when both
+# succeeded: a failed build leaves the previous site as it was, never a half-published one.
 site: $(VENV)/.build-deps node_modules/.installed build-apt ## Build the site into site/ (strict; the one build)
 	@echo '$(EOL_NOTE)'
 	rm -rf "$(SITE_DIR).tmp"
 	$(BIN)/mkdocs build --strict --site-dir "$(SITE_DIR).tmp" || { rm -rf "$(SITE_DIR).tmp"; exit 1; }
+	$(BIN)/python -m postbuild "$(SITE_DIR).tmp" || { rm -rf "$(SITE_DIR).tmp"; exit 1; }
 	rm -rf "$(SITE_DIR)" && mv "$(SITE_DIR).tmp" "$(SITE_DIR)"
 
 # What an author runs after writing: errors (the build stops on them) and advice (polish),

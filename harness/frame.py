@@ -45,7 +45,7 @@ def frame(html: str) -> str:
 
 
 def br(text: str) -> int:
-    """Bytes as nginx sends the page: brotli 11, as hooks/compress.py precompresses it."""
+    """Bytes as nginx sends the page: brotli 11, as postbuild/compress.py precompresses it."""
     return len(brotli.compress(text.encode("utf-8"), quality=11))
 
 

@@ -7,14 +7,18 @@ import subprocess
 from pathlib import Path
 
 from harness.paths import ROOT, TOOLS
+from hooks.shared import cache_dir
 
 
 def make_site(site_dir: Path, project: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run `make site` in `project` (the repository, or a copy of it) into `site_dir`."""
+    """Run `make site` in `project` (the repository, or a copy of it) into `site_dir`. Every
+    copy shares this repository's cache folder (entries are named by their content), unless
+    `env` names another SITE_CACHE: a test of the caches themselves gives its own."""
     return subprocess.run(
         ["make", "--no-print-directory", "-C", str(project), "site", f"SITE_DIR={site_dir}",
          f"VENV={TOOLS / '.venv'}"],
-        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600,
+        capture_output=True, text=True, env={"SITE_CACHE": str(cache_dir("", TOOLS)), **os.environ, **(env or {})},
+        timeout=600,
     )
 
 

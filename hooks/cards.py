@@ -18,8 +18,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils.meta import get_data
 
-MARKER = "<!-- notes:cards -->"
-TAGS_MARKER = "<!-- material/tags -->"
+from shared import CARDS_MARKER, TAGS_MARKER
 
 _nav: Navigation | None = None
 
@@ -41,8 +40,8 @@ def card(page: Page, here: Page) -> str:
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    if MARKER not in markdown:
+    if CARDS_MARKER not in markdown:
         return markdown
     notes = [p for p in _nav.pages if p is not page and TAGS_MARKER not in p.file.content_string]
     grid = '<div class="grid cards" markdown>\n\n' + "\n".join(card(p, page) for p in notes) + "\n</div>"
-    return markdown.replace(MARKER, grid)
+    return markdown.replace(CARDS_MARKER, grid)

@@ -62,8 +62,8 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     return config
 
 
-@event_priority(-100)  # after the plugin has set the date
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    # Hooks run after the plugins: the plugin has set the date by now.
     # The plugin marks a page without a commit by an empty hash (and the build time as date):
     # every form of that date goes (the formatted one, _raw_*, _hash, _tag).
     for variable in DATE_KEYS:

@@ -8,18 +8,16 @@ Guarantees:
 * its figcaption is the diagram's `accTitle:` and the images' alt text its `accDescr:`
   (Mermaid's own accessibility lines, also written into the SVG): a diagram without both,
   or one that does not render, fails the build with the file and line named;
-* rendered SVGs are cached by content hash in .cache/diagrams/ (outside site/): an unchanged
+* rendered SVGs are cached by content hash in the cache folder (hooks/shared.py): an unchanged
   diagram is never rendered again, and `mkdocs serve` re-renders only a changed one;
-* drawing does not hold up the build: the browser starts as soon as the diagrams are found
-  (on_files) and draws while MkDocs renders the pages. A figure whose diagram is still being
-  drawn gets a placeholder for its width and height, which on_post_build replaces with the
-  real ones in the written page; the page ends up byte for byte as it would have been with
-  the diagram in the cache;
+* drawing does not hold up the build more than it must: the browser starts as soon as the
+  diagrams are found (on_files) and draws while MkDocs reads the pages; the first page that
+  shows a diagram not drawn yet waits for it, so every page is written once, complete;
 * drawing needs Node, the npm packages (Mermaid's CLI, Puppeteer) and a Chromium: where one
   is missing, `mkdocs build` (and so `make site`) fails naming what to install, while the
   preview (`mkdocs serve`) shows each diagram not in the cache as its code, in a box saying
   that `make site` draws it and what to install to see it drawn (PREVIEW_HINT), and names
-  the skip in the preview's startup line (hooks/compress.py logs it), at INFO: `--strict`
+  the skip in the preview's startup line (hooks/preview.py logs it), at INFO: `--strict`
   does not turn it into an error.
 """
 
@@ -34,14 +32,15 @@ import re
 import shutil
 import subprocess
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
+
+import shared
 
 FENCE = re.compile(r"^(?P<indent>[ \t]*)```mermaid[ \t]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.M | re.S)
 ACC_TITLE = re.compile(r"^\s*accTitle\s*:\s*(.+?)\s*$", re.M)
@@ -51,8 +50,8 @@ RENDERER = Path(__file__).with_name("render_diagrams.mjs")
 OUTPUT = "assets/diagrams"
 # The npm packages render_diagrams.mjs imports.
 PACKAGES = ("@mermaid-js/mermaid-cli", "puppeteer")
-# The browsers it tries when CHROMIUM names none (its order): Debian's headless shell, then
-# Debian's full Chromium. diagrams.py checks the one it picks and hands it over as CHROMIUM.
+# The browsers tried when CHROMIUM names none, in order: Debian's headless shell (the same
+# SVGs as the full browser, tests/test_diagrams.py, for less CPU), then the full Chromium.
 BROWSERS = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
 # What the preview shows above a diagram it cannot draw ({why}: the missing tool).
 PREVIEW_HINT = ("`make site` draws this diagram; this preview shows its code ({why}). To see it "
@@ -65,8 +64,8 @@ class Diagram:
     definition: str
     title: str
     description: str
-    width: int | str = 0   # a placeholder (str) while the diagram is being drawn
-    height: int | str = 0
+    width: int = 0
+    height: int = 0
     undrawn: str = ""      # why the preview shows its code instead (a missing tool)
 
     def file(self, scheme: str) -> str:
@@ -86,7 +85,6 @@ class Drawing:
     where: dict[str, str]  # digest -> docs/<file>:<line>, for error messages
     process: subprocess.Popen
     result: Future
-    pages: set[str]  # site paths of the pages written with placeholders
 
 
 _drawing: Drawing | None = None
@@ -98,9 +96,7 @@ def dedent(body: str, indent: str) -> str:
 
 def renderer_version(root: Path) -> str:
     """What the SVG depends on besides the definition: the CLI's version and our settings."""
-    package = root / "node_modules" / "@mermaid-js" / "mermaid-cli" / "package.json"
-    version = json.loads(package.read_text())["version"] if package.exists() else "missing"
-    return version + hashlib.sha256(RENDERER.read_bytes()).hexdigest()
+    return shared.npm_version("@mermaid-js/mermaid-cli", root) + hashlib.sha256(RENDERER.read_bytes()).hexdigest()
 
 
 def svg_size(svg: str) -> tuple[int, int]:
@@ -133,7 +129,8 @@ def missing_tool(root: Path) -> tuple[str, str] | None:
 def start_renderer(root: Path) -> subprocess.Popen:
     return subprocess.Popen(["node", str(RENDERER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, encoding="utf-8", cwd=root,
-                            env={**os.environ, "CHROMIUM": chromium()})
+                            env={**os.environ, "CHROMIUM": chromium(),
+                                 "CHROMIUM_FLAGS": json.dumps(shared.CHROMIUM_FLAGS)})
 
 
 def render(process: subprocess.Popen, jobs: list[dict]) -> dict[str, dict]:
@@ -155,7 +152,7 @@ def on_startup(command: str, dirty: bool) -> None:
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     global _cache
-    _cache = Path(config.config_file_path).parent / ".cache" / "diagrams"
+    _cache = shared.cache_dir("diagrams", Path(config.config_file_path).parent)
     return config
 
 
@@ -181,8 +178,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     if errors:
         raise PluginError("Diagram problems:\n" + "\n".join(errors))
     _cache.mkdir(parents=True, exist_ok=True)
-    # Both drawings of a diagram or neither, light first, next to each other: the renderer
-    # draws them in one document, and the dark SVG's ids depend on the light one drawn before.
+    # Both drawings of a diagram or neither: a diagram is sized once both are in the cache.
     jobs = [{"id": f"{d.digest}-{scheme}", "definition": d.definition, "theme": theme}
             for _, _, d in found.values()
             if not all((_cache / d.file(scheme)).exists() for scheme in THEMES)
@@ -197,30 +193,26 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     elif missing:
         raise PluginError(f"hooks/diagrams.py cannot draw the diagrams: {missing[0]}; {missing[1]}")
     if jobs:
-        # One thread waits for the browser (the GIL is free while it waits); on_post_build
-        # collects the result.
+        # One thread waits for the browser (the GIL is free while it waits); the first page
+        # that shows one of these diagrams collects the result.
         process = start_renderer(root)
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="diagrams")
         _drawing = Drawing(jobs, {d.digest: where for where, _, d in found.values()}, process,
-                           pool.submit(render, process, jobs), set())
+                           pool.submit(render, process, jobs))
         pool.shutdown(wait=False)
-    pending = {job["id"].rsplit("-", 1)[0] for job in jobs}
     _diagrams.clear()
     for definition, (_, _, d) in found.items():
-        if d.digest in pending:  # size known once drawn: placeholders until on_post_build
-            width, height = placeholder(d.digest, "width"), placeholder(d.digest, "height")
-        elif undrawn and not all((_cache / d.file(scheme)).exists() for scheme in THEMES):
-            _diagrams[definition] = Diagram(d.digest, d.definition, d.title, d.description, undrawn=undrawn)
-            continue
-        else:
-            width, height = svg_size((_cache / d.file("light")).read_text(encoding="utf-8"))
-        _diagrams[definition] = Diagram(d.digest, d.definition, d.title, d.description, width, height)
+        if all((_cache / d.file(scheme)).exists() for scheme in THEMES):
+            d = sized(d)
+        elif undrawn:
+            d = replace(d, undrawn=undrawn)
+        _diagrams[definition] = d  # one being drawn gets its size in finish_drawing()
     return files
 
 
-def placeholder(digest: str, name: str) -> str:
-    # Letters, digits and dashes only: minify.py leaves it unquoted, as it does a number.
-    return f"diagram-{digest}-{name}"
+def sized(diagram: Diagram) -> Diagram:
+    width, height = svg_size((_cache / diagram.file("light")).read_text(encoding="utf-8"))
+    return replace(diagram, width=width, height=height)
 
 
 def stop_drawing() -> None:
@@ -231,8 +223,8 @@ def stop_drawing() -> None:
         _drawing = None
 
 
-def finish_drawing(site_dir: Path) -> None:
-    """Wait for the browser, cache what it drew, put the real sizes into the pages."""
+def finish_drawing() -> None:
+    """Wait for the browser, cache what it drew, and size the diagrams it drew."""
     global _drawing
     drawing, _drawing = _drawing, None
     rendered = drawing.result.result()
@@ -242,20 +234,10 @@ def finish_drawing(site_dir: Path) -> None:
     if failed:
         raise PluginError("Diagram problems:\n" + "\n".join(dict.fromkeys(failed)))
     for job in drawing.jobs:
-        (_cache / f"{job['id']}.svg").write_text(rendered[job["id"]]["svg"], encoding="utf-8")
-    sizes = {}
+        shared.write_atomic(_cache / f"{job['id']}.svg", rendered[job["id"]]["svg"].encode("utf-8"))
     for definition, d in _diagrams.items():
-        if isinstance(d.width, str):
-            width, height = svg_size((_cache / d.file("light")).read_text(encoding="utf-8"))
-            sizes[d.width], sizes[d.height] = str(width), str(height)
-            _diagrams[definition] = Diagram(d.digest, d.definition, d.title, d.description, width, height)
-    if not sizes:
-        return
-    token = re.compile("|".join(re.escape(t) for t in sizes))
-    for page in sorted(drawing.pages):
-        path = site_dir / page
-        text = path.read_text(encoding="utf-8")
-        path.write_text(token.sub(lambda m: sizes[m.group(0)], text), encoding="utf-8")
+        if not d.width and not d.undrawn:
+            _diagrams[definition] = sized(d)
 
 
 def figure(diagram: Diagram, page: Page) -> str:
@@ -282,32 +264,28 @@ def as_code(diagram: Diagram, indent: str) -> str:
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    def replace(match: re.Match) -> str:
+    def shown(match: re.Match) -> str:
         definition = dedent(match.group("body"), match.group("indent")).strip() + "\n"
         diagram = _diagrams[definition]
         if diagram.undrawn:
             return as_code(diagram, match.group("indent"))
-        if isinstance(diagram.width, str):
-            _drawing.pages.add(page.file.dest_uri)
+        if not diagram.width:  # still being drawn: this page waits for it
+            finish_drawing()
+            diagram = _diagrams[definition]
         return match.group("indent") + figure(diagram, page)
 
-    return FENCE.sub(replace, markdown)
+    return FENCE.sub(shown, markdown)
 
 
 def on_build_error(error: Exception) -> None:
     stop_drawing()
 
 
-# Waits for drawing: after compress.py has queued the files that are final (priority 0), so
-# they are compressed meanwhile; before assets.py and compress.py's last step.
-@event_priority(-10)
 def on_post_build(config: MkDocsConfig) -> None:
     if _drawing is not None:
-        finish_drawing(Path(config.site_dir))
+        finish_drawing()
     target = Path(config.site_dir) / OUTPUT
-    drawn = [d for d in _diagrams.values() if not d.undrawn]
-    if drawn:
+    for diagram in (d for d in _diagrams.values() if not d.undrawn):
         target.mkdir(parents=True, exist_ok=True)
-    for diagram in drawn:
         for scheme in THEMES:
             shutil.copy2(_cache / diagram.file(scheme), target / diagram.file(scheme))

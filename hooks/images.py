@@ -45,7 +45,7 @@ Guarantees, for every <img> of a built page whose src is an image file of the si
   the author's file: nginx/site.conf's `$file_kind` serves that pattern as fingerprinted,
   cached for a year (img-src 'self' in its CSP: same origin). Their colour profile is kept;
   the rest of the metadata (EXIF: camera, place) is not.
-* Cost follows what changed: each copy is cached by content in .cache/images/ (outside
+* Cost follows what changed: each copy is cached by content in the cache folder (outside
   site/) under a hash of the source's bytes, the copy's size and format, Pillow's version
   and this file; the copies a build lacks are encoded by a thread pool on every core
   (Pillow releases the GIL for most of resizing and encoding), queued as soon as a page is
@@ -85,6 +85,8 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from PIL import Image, ImageOps
+
+import shared
 
 log = logging.getLogger("mkdocs.hooks.images")
 
@@ -361,10 +363,7 @@ class Images:
     def make(self, source: Source, variant: Variant, cached: Path) -> Path:
         start = time.monotonic()
         data = encode(source.path, source.format, variant.width, variant.height, variant.ext)
-        self.cache.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_name(f"{cached.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(cached)
+        shared.write_atomic(cached, data)
         with self.lock:
             self.encoded += 1
             self.seconds += time.monotonic() - start
@@ -560,7 +559,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     global _images
     if _images is not None:
         _images.close(cancel=True)
-    _images = Images(Path(config.config_file_path).parent / ".cache" / "images", salt())
+    _images = Images(shared.cache_dir("images", Path(config.config_file_path).parent), salt())
     return config
 
 
@@ -580,7 +579,7 @@ def on_post_build(config: MkDocsConfig) -> None:
     images.close()
     if images.encoded or images.from_cache:
         log.info(f"Image copies: {images.encoded} encoded ({images.seconds:.1f} s of work on "
-                 f"{images.workers} threads), {images.from_cache} from .cache/images")
+                 f"{images.workers} threads), {images.from_cache} from the cache")
 
 
 def on_build_error(error: Exception) -> None:

@@ -6,7 +6,7 @@ production, though `mkdocs serve` shows it: a note could embed a .heic photo tha
 preview shows and no reader ever sees.
 
 Guarantees:
-* the list is read from nginx/site.conf, never copied here (as hooks/csp.py reads the
+* the list is read from nginx/site.conf, never copied here (as postbuild/csp.py reads the
   policy), and a path is looked up the way nginx looks it up: exact entries first, then
   the regular expressions in their order (`~*` ignoring case), else the default; then
   `$servable` for that kind. Hidden names (a part starting with a dot) are 404s too (their

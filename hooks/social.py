@@ -13,8 +13,8 @@ worth sharing, so they get none):
   Nothing is downloaded; the build fails, naming what to install, if no font is found. The
   preview (`mkdocs serve`, which `make serve` runs without installing fonts) then draws no
   images (the tags stay; only link-preview crawlers fetch the images) and names the skip
-  in its startup line (hooks/compress.py logs it, at INFO).
-* Drawn once per content: images are cached in .cache/social/ beside mkdocs.yml under a
+  in its startup line (hooks/preview.py logs it, at INFO).
+* Drawn once per content: images are cached in the cache folder (hooks/shared.py) under a
   hash of what they show and how (title, description, site name, fonts, this file), so an
   unchanged page is copied, not redrawn.
 * Drawn beside the build, not in its way: the missing images are queued as soon as every
@@ -45,7 +45,6 @@ import json
 import os
 import posixpath
 import shutil
-import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from io import BytesIO
 from pathlib import Path
@@ -53,11 +52,12 @@ from urllib.parse import urljoin
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from PIL import Image, ImageColor, ImageDraw, ImageFont
+
+import shared
 
 SIZE = (1200, 630)
 MAX_BYTES = 60_000
@@ -181,11 +181,7 @@ def cached_card(site_name: str, title: str, description: str) -> Path:
 
 
 def draw_into(cached: Path, site_name: str, title: str, description: str) -> Path:
-    data = png(draw_card(site_name, title, description, _fonts))
-    _cache.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_name(f"{cached.stem}.{os.getpid()}-{threading.get_ident()}.tmp")  # one per drawing thread
-    tmp.write_bytes(data)
-    tmp.replace(cached)
+    shared.write_atomic(cached, png(draw_card(site_name, title, description, _fonts)))
     return cached
 
 
@@ -221,7 +217,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
         config.setdefault("preview_skips", {}).setdefault(
             "no DejaVu Sans font (fonts-dejavu-core)", []).append("no link-preview images")
     fonts_digest.cache_clear()  # `mkdocs serve`: a font may have changed since the last build
-    _cache = Path(config.config_file_path).parent / ".cache" / "social"
+    _cache = shared.cache_dir("social", Path(config.config_file_path).parent)
     return config
 
 
@@ -275,9 +271,6 @@ def stop_drawing() -> None:
         _pool = None
 
 
-# Waits for drawing: after compress.py has queued the files that are final (priority 0), so
-# they are compressed meanwhile; before assets.py and compress.py's last step.
-@event_priority(-10)
 def on_post_build(config: MkDocsConfig) -> None:
     """Wait for the drawings, check their size, copy every page's image into the site."""
     try:

@@ -17,7 +17,7 @@ import pytest
 from harness.context import copy_context
 from harness.paths import ROOT
 from harness.site import make_site
-from hooks.bundle import LEFT_OUT, REPLACED
+from hooks.material9.scripts import LEFT_OUT, PRELUDE, LAZY, REPLACED
 
 NEW_FRONT_MATTER = "---\ndescription: Ek naya note jo nav me nahi hai, bas test ke liye banaya gaya.\ntags:\n  - Test\n---\n"
 
@@ -103,10 +103,10 @@ CASES = [
      lambda p: edit(p / "overrides" / "main.html", "{% block extrahead %}", "{% block extrahead %}<script>1</script>"),
      ["nginx/site.conf", "sha256-"]),
     ("a-component-left-out-of-materials-script",
-     # hooks/bundle.py builds Material's script without navigation tabs: turning them on must
+     # hooks/material9/scripts.py builds Material's script without navigation tabs: turning them on must
      # say which line to remove, never publish tabs that do nothing.
      lambda p: edit(p / "mkdocs.yml", "    - navigation.instant ", "    - navigation.tabs\n    - navigation.instant "),
-     ["components/tabs", "hooks/bundle.py", "LEFT_OUT"]),
+     ["components/tabs", "hooks/material9/scripts.py", "LEFT_OUT"]),
     ("stale-hash-in-the-csp",
      # An inline script that went away (moved into a file) must leave the policy too.
      lambda p: edit(p / "nginx" / "site.conf", "script-src 'self'", "script-src 'self' 'sha256-AAAA'"),
@@ -134,7 +134,7 @@ def test_bad_input_fails_the_build_naming_the_file(project, break_it, expected):
 
 
 def test_a_note_may_name_what_a_left_out_component_mounts(project):
-    """hooks/bundle.py stops the build when a page has what a left-out component would mount,
+    """hooks/material9/scripts.py stops the build when a page has what a left-out component would mount,
     in its markup; a note that writes that markup as code is not such a page."""
     edit(project / "docs" / "cors.md", "\n# ", "\n`<pre class=\"mermaid\">`, `data-tabs`, "
          "`<p class=\"annotate\">`, `\"content.code.annotate\"`, `{\"version\": {\"provider\": \"mike\"}}`\n\n"
@@ -145,22 +145,27 @@ def test_a_note_may_name_what_a_left_out_component_mounts(project):
 
 
 def test_materials_script_is_not_rebuilt_with_other_packages(tmp_path):
-    """hooks/bundle.mjs builds Material's script from its source map with the packages in
+    """hooks/material9/scripts.mjs builds Material's script from its source map with the packages in
     package.json: one file that differs from the one Material was built with (a Material
     upgrade that moved to a newer rxjs) stops it, naming the file."""
     material = next(Path(material_package.__file__).parent.glob("templates/assets/javascripts/bundle.*.min.js"))
     source_map = json.loads(material.with_name(material.name + ".map").read_text(encoding="utf-8"))
-    command = ["node", str(ROOT / "hooks" / "bundle.mjs"), str(tmp_path / "map"), str(tmp_path / "out.js"),
-               json.dumps(sorted(LEFT_OUT)), json.dumps({name: str(path) for name, path in REPLACED.items()})]
+    worker = next(material.parent.glob("workers/search.*.min.js"))
+    out = tmp_path / "out"
+    out.mkdir()
+    command = ["node", str(ROOT / "hooks" / "material9" / "scripts.mjs"), json.dumps({
+        "map": str(tmp_path / "map"), "worker": str(worker), "prelude": str(PRELUDE), "lazy": str(LAZY),
+        "drop": sorted(LEFT_OUT), "replaced": {name: str(path) for name, path in REPLACED.items()}, "out": str(out)})]
     (tmp_path / "map").write_text(json.dumps(source_map))
-    assert subprocess.run(command, capture_output=True, text=True).returncode == 0
-    assert (tmp_path / "out.js").stat().st_size > 50_000
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (out / "bundle.js").stat().st_size > 50_000
 
     changed = next(i for i, s in enumerate(source_map["sources"]) if s.startswith("node_modules/rxjs/"))
     source_map["sourcesContent"][changed] += "\n// a newer rxjs\n"
     (tmp_path / "map").write_text(json.dumps(source_map))
-    (tmp_path / "out.js").unlink()
+    (out / "bundle.js").unlink()
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode != 0
     assert source_map["sources"][changed] in result.stderr
-    assert not (tmp_path / "out.js").exists()
+    assert not (out / "bundle.js").exists()

@@ -169,7 +169,7 @@ def trailing_spaces_off(code: str) -> str:
     return "\n".join(line.rstrip(" \t") for line in code.split("\n"))
 
 
-# The script copies with the browser's Clipboard API (hooks/clipboard.js, in place of
+# The script copies with the browser's Clipboard API (hooks/material9/clipboard.js, in place of
 # clipboard.js). Where the API refuses (a Permissions-Policy, a frame not allowed to write),
 # or where there is none (plain HTTP from another machine is not a secure context), it
 # copies through a hidden textarea, as clipboard.js did. The test reads and resets the
@@ -232,7 +232,7 @@ def test_keyboard_shortcuts_focus_search_and_turn_pages(open_page, server):
         page.wait_for_function(closed)
         # A reader's pause after Escape. Material itself drops a shortcut pressed within
         # about 30 ms of Escape (its focus watch is debounced, and `/` only focuses the
-        # field): measured the same with and without hooks/search_lazy.js, so it is
+        # field): measured the same with and without hooks/material9/search_lazy.js, so it is
         # not ours, and no reader types that fast.
         page.wait_for_timeout(500)
         focus_search(page, key)

@@ -43,7 +43,7 @@ NAV_ENTRIES = nav_entries(mkdocs_config()["nav"])
 PER_NAV_ENTRY = 40
 # The shared files (script, stylesheet, icon, sitemap) and the frame, on a first visit.
 # Material's script is built again without the components the site cannot use
-# (hooks/bundle.py) and re-minified (hooks/search.py); tests/output/budgets.json has the parts.
+# (hooks/material9/); tests/output/budgets.json has the parts.
 FIRST_VISIT_BUDGET = 37_700 + PER_NAV_ENTRY * NAV_ENTRIES
 # The frame of a page reached by instant navigation, with its response headers.
 NEXT_PAGE_BUDGET = 3_500 + PER_NAV_ENTRY * NAV_ENTRIES

@@ -176,11 +176,11 @@ def project(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def builds(project) -> dict[str, str]:
     """Two builds of the same sources: the first encodes the copies, the second finds them
-    in .cache/images/. Their logs."""
+    in the copy's own cache. Their logs."""
     logs = {}
     for name in ("first", "second"):
         start = time.monotonic()
-        result = make_site(project / "site", project=project)
+        result = make_site(project / "site", project=project, env={"SITE_CACHE": str(project / ".cache")})
         assert result.returncode == 0, f"make site failed:\n{result.stdout}\n{result.stderr}"
         logs[name] = result.stdout + result.stderr
         logs[name + "_seconds"] = f"{time.monotonic() - start:.1f}"

@@ -14,7 +14,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from harness.nginx import fetch, server_conf
-from hooks.csp import directives, inline_script_hashes  # the build's own parser
+from postbuild.csp import directives, inline_script_hashes  # the build's own parser
 
 BUNDLE_RE = re.compile(r"assets/javascripts/bundle\.[0-9a-f]{8}\.min\.js")
 STYLESHEET_RE = re.compile(r"assets/stylesheets/site\.[0-9a-f]{8}\.min\.css")
@@ -28,7 +28,7 @@ SECRETS = {
     "docker/index.html~": "old",
     # Not on the allow-list of kinds of file a static site has, even without a dot.
     "Dockerfile": "FROM scratch",
-    "hooks/purge_css.mjs": "import x from 'y';",
+    "postbuild/purge_css.mjs": "import x from 'y';",
     "jwt.md": "# JWT",
     "assets/javascripts/bundle.min.js.map": "{}",
     "setup.py": "import os",

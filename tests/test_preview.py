@@ -5,8 +5,8 @@ Node, the npm packages or Chromium, and gets a working preview that says what it
 * every page answers; a ```mermaid fence shows as its code in a box saying `make site`
   draws it and what to install to see it drawn (hooks/diagrams.py);
 * the pages load Material's page script and stylesheets as Material ships them (the search
-  prelude still in front of the script, hooks/search.py), and those files are served;
-* one INFO line at startup lists what the preview skips and why (hooks/compress.py), with
+  prelude still in front of the script, hooks/material9/), and those files are served;
+* one INFO line at startup lists what the preview skips and why (hooks/preview.py), with
   no warning (`--strict`, which `make serve` passes, would stop on one) and no traceback;
 * `mkdocs build --strict` in the same place fails, naming what to install: only the preview
   degrades.
@@ -39,11 +39,12 @@ from harness.lifecycle import stopped_at_end
 from harness.nginx import free_port
 from harness.pages import discover
 from harness.paths import ROOT
-from hooks import compress, diagrams, search, social
+from hooks import diagrams, preview, social
+from hooks.material9 import scripts
 
 NODE = {"node", "nodejs", "npm", "npx", "corepack"}
 MATERIAL = Path(material.__file__).parent / "templates" / "assets"
-LINE_START = compress.PREVIEW_LINE.split("{")[0]  # "Preview (mkdocs serve), unlike `make site`: "
+LINE_START = preview.LINE.split("{")[0]  # "Preview (mkdocs serve), unlike `make site`: "
 NO_NODE = "no `node` on PATH"
 
 
@@ -199,7 +200,7 @@ def test_the_preview_works_with_python_alone(python_only, preview, how):
     page = pages[""]
     (bundle,) = [s["src"] for s in page.select("script[src]") if "assets/javascripts/bundle." in s["src"]]
     status, served = get(running.url + bundle)
-    material_js = search.SOURCE_MAP.sub("\n", shipped("javascripts/bundle.*.min.js").read_text(encoding="utf-8"))
+    material_js = scripts.SOURCE_MAP.sub("\n", shipped("javascripts/bundle.*.min.js").read_text(encoding="utf-8"))
     assert status == 200 and served.decode("utf-8").endswith(material_js), f"{bundle} is not Material's script"
     links = [link["href"] for link in page.select("link[rel=stylesheet]")]
     for name in ("main", "palette"):
@@ -212,8 +213,8 @@ def test_the_preview_works_with_python_alone(python_only, preview, how):
     lines = [line for line in log.splitlines() if LINE_START in line]
     assert len(lines) == 1, log
     assert lines[0].startswith("INFO"), lines[0]
-    for part in ("diagrams shown as code", "Material's page script as shipped", "scripts not minified again",
-                 NO_NODE, "Material's stylesheets as shipped (not purged)", "make deps"):
+    for part in ("diagrams shown as code", "Material's page script as shipped", NO_NODE, preview.POSTBUILD,
+                 "make deps"):
         assert part in lines[0], (part, lines[0])
     assert "Traceback" not in log, log
     assert not re.search(r"(?m)^(WARNING|ERROR)\b", log), log
@@ -235,11 +236,10 @@ def test_the_preview_uses_node_and_chromium_where_installed(preview, tmp_path):
     for image in page.select("figure.diagram img"):
         assert get(running.url + "cors/" + image["src"].split("#")[0])[0] == 200, image["src"]
     (bundle,) = [s["src"] for s in page.select("script[src]") if "assets/javascripts/bundle." in s["src"]]
-    material_js = search.SOURCE_MAP.sub("\n", shipped("javascripts/bundle.*.min.js").read_text(encoding="utf-8"))
+    material_js = scripts.SOURCE_MAP.sub("\n", shipped("javascripts/bundle.*.min.js").read_text(encoding="utf-8"))
     assert not get(running.url + bundle)[1].decode("utf-8").endswith(material_js)
     (line,) = [line for line in running.output().splitlines() if LINE_START in line]
-    assert line.endswith(f"{LINE_START}Material's stylesheets as shipped (not purged), no .gz/.br files "
-                         f"({compress.ALWAYS})."), line
+    assert line.endswith(f"{LINE_START}{preview.POSTBUILD} ({preview.ALWAYS})."), line
 
 
 def test_the_preview_draws_no_link_preview_images_without_a_font(monkeypatch, tmp_path):

@@ -16,7 +16,7 @@ below 90 % for misspellings.
 First place is judged only where no other page competes: a query's page must come first
 when it is the only page of the built search index that has every content word of the
 query, and is reported otherwise. Content words are the query's words as the search worker
-searches them (hooks/search_worker.js: split as the index splits text, its filler words
+searches them (hooks/material9/search_worker.js: split as the index splits text, its filler words
 left out when the query has others, read from the worker's own list), and a page has a word
 when one of its words (titles, text, tags, all sections) starts with it, or, for a word of
 one or two letters that is not the last, is it: the worker's own matching. So a new note
@@ -30,7 +30,7 @@ that the page itself does not use. Nothing here counts pages or documents: the r
 computed from the index being searched.
 
 The other tests pin the query handling of the search worker
-(hooks/search_worker.js) on a small index of their own, so they hold whatever the notes say:
+(hooks/material9/search_worker.js) on a small index of their own, so they hold whatever the notes say:
 filler words do not outrank content words, a word as typed outranks a correction, a
 correction is highlighted, a leading "-" is searched, never dropped.
 """
@@ -51,7 +51,7 @@ from harness.browser import RESULT_ITEMS, SEARCH_INPUT, PageWatch, focus_search,
 from harness.context import copy_context
 from harness.paths import ROOT
 from harness.site import make_site
-from hooks.bundle import REPLACED
+from hooks.material9.scripts import REPLACED
 
 OUTPUT = ROOT / "tests" / "output"
 
@@ -306,7 +306,7 @@ def test_the_query_set_is_well_formed():
 # Which page a query's words single out (first place is judged only there)
 
 def filler_words() -> set[str]:
-    """The search worker's filler words, from its source (hooks/search_worker.js)."""
+    """The search worker's filler words, from its source (hooks/material9/search_worker.js)."""
     found = re.search(r"const FILLER = new Set\(\[(.*?)\]\);", WORKER.read_text(encoding="utf-8"), re.S)
     assert found, f"{WORKER.relative_to(ROOT)} no longer has `const FILLER = new Set([...]);`: update tests/test_search.py"
     return set(re.findall(r'"([^"]+)"', found.group(1)))
@@ -450,7 +450,7 @@ def ask(open_page, server):
     """ask(*queries) -> per query, the result pages (with their text) of the site's own
     search worker over DOCS."""
     page = open_page(server.url("/"))
-    focus_search(page)  # hooks/search_lazy.js creates workers once search is wanted
+    focus_search(page)  # hooks/material9/search_lazy.js creates workers once search is wanted
     worker = page.evaluate("() => new URL(JSON.parse(document.getElementById('__config').textContent).search,"
                            " document.baseURI).href")
 
@@ -560,7 +560,7 @@ def test_the_worker_is_named_by_its_content(site):
 def test_the_minified_scripts_keep_the_licence_notices(site, script):
     """Material's scripts carry the MIT notices of what they bundle (lunr, escape-html, ...);
     minifying them again must not drop one (SWC's compression alone kept none of lunr's:
-    hooks/minify_js.mjs moves them after the code). Only a package hooks/bundle.py replaced
+    hooks/material9/scripts.mjs moves them after the code). Only a package it replaced
     (clipboard.js) is not in the site's script, nor its notice."""
     [material_script] = (Path(material.__file__).parent / "templates/assets/javascripts").glob(script)
     notices = [comment for comment in re.findall(r"/\*[\s\S]*?\*/", material_script.read_text())
@@ -573,12 +573,14 @@ def test_the_minified_scripts_keep_the_licence_notices(site, script):
 
 def test_the_build_stops_if_materials_worker_is_not_the_one_the_pages_name(tmp_path):
     """As after a Material upgrade that renamed or moved its worker: never a site whose
-    search silently lost the prelude."""
+    search silently lost the prelude. (A theme folder in front of Material's holds a worker,
+    with its map, that the pages do not name.)"""
     project = copy_context(tmp_path / "project")
     workers = project / "overrides" / "assets" / "javascripts" / "workers"
     workers.mkdir(parents=True)
     (workers / "search.0badc0de.min.js").write_text("/* a worker the pages do not name */\n")
+    (workers / "search.0badc0de.min.js.map").write_text("{}\n")
     result = make_site(tmp_path / "site", project=project)
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
-    assert "search.0badc0de.min.js" in output and "hooks/search.py" in output, output
+    assert "search.0badc0de.min.js" in output and "hooks/material9/" in output, output

@@ -1,7 +1,7 @@
 """Zero visual change as the guard for lighter CSS, on a fixture site that a new note does
 not touch.
 
-hooks/assets.py purges the stylesheet down to the rules the pages use; a purge that drops a
+postbuild/stylesheet.py purges the stylesheet down to the rules the pages use; a purge that drops a
 rule a component needs changes pixels. The guard builds a fixture site (tests/fixtures/
 kitchen-sink/) with the project's own mkdocs.yml, hooks, templates, stylesheet and glossary,
 in which only the pages and the nav are the fixture's: a kitchen-sink note with every

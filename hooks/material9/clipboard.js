@@ -1,5 +1,5 @@
 // Stands in for clipboard.js (the npm package "clipboard") in Material's page script, which
-// hooks/bundle.mjs builds again: the part of its API Material calls (isSupported, the
+// scripts.mjs builds again: the part of its API Material calls (isSupported, the
 // constructor with a selector and a `text` function, the "success" event), on the
 // browser's own Clipboard API: clipboard.js was the script's largest part after rxjs, for
 // what the browser now does itself.

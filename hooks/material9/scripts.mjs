@@ -1,34 +1,52 @@
-// Material's page script built again from its own sources, for hooks/bundle.py.
-// argv[2]: the installed bundle's source map (its sourcesContent is every file esbuild put
-// into the bundle); argv[3]: the output file; argv[4]: JSON list of the component folders
-// to leave out (relative to src/templates/assets/javascripts/); argv[5]: JSON object,
-// package name -> the file that replaces it.
+// Material's two scripts as this site ships them, for scripts.py (one esbuild run for both).
+// argv[2]: JSON {map: the installed page script's source map (its sourcesContent is every
+// file esbuild put into the bundle), worker: Material's search worker, prelude: our search
+// prelude, lazy: our lazy search loader, drop: the component folders to leave out (relative
+// to src/templates/assets/javascripts/), replaced: package name -> the file that replaces
+// it, out: the output folder}. Writes bundle.js and search.js into `out`.
 //
-// Material's own build options (tools/build/transform in its repository): esbuild,
-// target es2015, bundled, licence comments inline, minified. What differs, each for bytes:
+// The page script: the lazy loader first (its module runs before Material's), then
+// Material's script from its sources, with Material's own build options (tools/build/
+// transform in its repository): esbuild, target es2015, bundled, minified. What differs:
 // * rxjs comes from its ES2015 build (condition "es2015"), not its ES5 one with tslib's
 //   helpers: the same target, so the same browsers, and a smaller script after brotli;
 // * a left-out component's module exports the same functions, each logging an error and
 //   throwing: a page that still mounted one would fail loudly in the browser tests (which
 //   fail on a console error: Material's search catches what its parts throw), never
 //   silently lose it;
-// * a replaced package's imports resolve to its replacement.
+// * a replaced package's imports resolve to its replacement;
+// * both scripts are minified once more, as a whole, by SWC's minifier: its compression
+//   leaves Material's scripts smaller after brotli than esbuild's minifier alone, which
+//   every first visit pays for (tests/test_budgets.py). Licence comments are taken out
+//   first and put after the code, each once (SWC keeps or drops one depending on where it
+//   moves the code next to it; the MIT licences ask for their notices to stay).
+// The worker: the prelude, then Material's worker, minified as one script.
 // The map lists only files with code in the bundle, so the folders' re-exporting index
 // files are written again here (each re-exports its sub-folders, as Material's do).
 // Packages are the ones in package.json; their files must equal the map's, or this fails.
 // A replaced package is not installed, nor compared.
+import { minify } from "@swc/core";
 import { build } from "esbuild";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-const [mapFile, outFile, dropJson, replacedJson] = process.argv.slice(2);
-const drop = new Set(JSON.parse(dropJson));
-const replaced = JSON.parse(replacedJson);
+const input = JSON.parse(process.argv[2]);
+// Three compression passes: a fourth changes nothing.
+const SWC = { compress: { passes: 3 }, mangle: true, format: { comments: false } };
+
+async function minified(code) {
+  const legal = [...new Set((code.match(/\/\*[\s\S]*?\*\//g) || [])
+    .filter((comment) => comment.startsWith("/*!") || /@license|@preserve/.test(comment)))];
+  const result = await minify(code, SWC);
+  return result.code + "\n" + legal.map((comment) => comment + "\n").join("");
+}
+const drop = new Set(input.drop);
+const replaced = input.replaced;
 const root = "src/templates/assets/javascripts/";
-const modules = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "node_modules");
-const map = JSON.parse(fs.readFileSync(mapFile, "utf8"));
+const modules = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "node_modules");
+const map = JSON.parse(fs.readFileSync(input.map, "utf8"));
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "material-bundle-"));
 
 try {
@@ -66,9 +84,11 @@ try {
     baseUrl: "src", paths: { "~/*": ["./templates/assets/javascripts/*"] },
     jsx: "react", jsxFactory: "h", esModuleInterop: true } }));
 
+  const entry = path.join(work, "entry.ts");
+  fs.writeFileSync(entry, `import ${JSON.stringify(input.lazy)};\nimport "./${root}bundle";\n`);
   const unused = new Set(drop);
   const result = await build({
-    entryPoints: [path.join(scripts, "bundle.ts")],
+    entryPoints: [entry],
     target: "es2015",
     conditions: ["es2015"],
     bundle: true,
@@ -92,7 +112,7 @@ try {
           return {
             loader: "ts",
             contents: names.map((n) =>
-              `export function ${n}(): never { const m = "${n}: left out of the page script by hooks/bundle.py"; ` +
+              `export function ${n}(): never { const m = "${n}: left out of the page script by hooks/material9/scripts.py"; ` +
               "console.error(m); throw new Error(m) }\n").join(""),
           };
         });
@@ -102,7 +122,11 @@ try {
   if (unused.size) throw new Error(`no such component in Material's sources: ${[...unused].join(", ")}`);
   // A warning (an import that is always undefined, say) is a script that does not work.
   if (result.warnings.length) throw new Error(result.warnings.map((w) => w.text).join("; "));
-  fs.writeFileSync(outFile, result.outputFiles[0].text);
+  fs.writeFileSync(path.join(input.out, "bundle.js"), await minified(result.outputFiles[0].text));
+
+  const worker = fs.readFileSync(input.worker, "utf8").replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n");
+  const prelude = fs.readFileSync(input.prelude, "utf8");
+  fs.writeFileSync(path.join(input.out, "search.js"), await minified(prelude + "\n" + worker));
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
 }

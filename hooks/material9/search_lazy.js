@@ -2,7 +2,7 @@
  * Search loads when the reader reaches for it, not with every page.
  *
  * Material starts its search worker and downloads the search index on page load: bytes
- * of a first visit that a reader who only reads never uses. hooks/search.py puts this
+ * of a first visit that a reader who only reads never uses. scripts.py puts this
  * script in front of Material's bundle (one file, so no extra request and no inline
  * script in every page): it holds both back until the first sign of searching (focus or
  * tap on the search field, the search toggle, or the / and s shortcuts, which focus the
@@ -21,7 +21,7 @@
   };
   const later = f => (wanted ? f() : waiting.push(f));
 
-  // The search worker (hooks/search.py names it search.<hash>.min.js) starts on demand;
+  // The search worker (scripts.py names it search.<hash>.min.js) starts on demand;
   // messages sent to it before then wait in order.
   const RealWorker = window.Worker;
   window.Worker = function (url, options) {

@@ -1,8 +1,7 @@
 // Drops the CSS rules no page uses (PurgeCSS), then minifies what is left (Lightning CSS),
-// for hooks/assets.py.
+// for postbuild/stylesheet.py.
 // stdin: JSON {css: the site's stylesheets, concatenated, html: [every page], js: [Material's
-// scripts]}; stdout: the result. The pages come as text, not as files, because assets.py
-// rewrites the files' stylesheet links while this runs.
+// scripts]}; stdout: the result.
 // A selector is kept when its names appear in a built page or in Material's scripts (which
 // add classes at run time; the one class they build from parts, md-tag--<type>, is
 // safelisted). Components this site does not use are dropped even though the scripts
@@ -31,7 +30,7 @@ const [result] = await new PurgeCSS().purge({
   // for every admonition kind, status and tag; only the used ones stay.
   variables: true,
   // (The version selector, repository widget, annotations and content tabs need no entry:
-  // hooks/bundle.py leaves them out of the script, so nothing names their classes.)
+  // hooks/material9/ leaves them out of the script, so nothing names their classes.)
   blocklist: [
     /mermaid/, // diagrams are SVG files drawn at build time (hooks/diagrams.py); notes name the tool
     // Admonitions: only `note` and `warning` (the marking convention, tests/test_content.py).

@@ -1,7 +1,7 @@
 /*
  * Search that understands readers: a prelude to Material's own search worker.
  *
- * hooks/search.py writes this file and Material's search worker into one worker file
+ * scripts.py writes this file and Material's search worker into one worker file
  * (this first). Material's worker, its lunr index, its results and its highlighting stay
  * as they are: the reader's query is rewritten before Material's worker sees it, and the
  * pages of its answer are put in a new order. The one contract used is Material's

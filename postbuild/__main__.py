@@ -1,0 +1,42 @@
+"""`python -m postbuild SITE_DIR`: the post-build steps, in order, on a built folder.
+
+The order is the data's: the CSP <meta> goes in before minifying (which keeps inline
+scripts byte for byte, so their hashes hold), the stylesheet is purged against the
+minified pages (the words it keeps by are the same), and compression comes last, on final
+files.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from hooks.shared import cache_dir
+from postbuild import StepError
+from postbuild.compress import precompress
+from postbuild.csp import add_policy
+from postbuild.minify import minify_pages
+from postbuild.stylesheet import one_stylesheet
+
+STEPS = (("csp", add_policy), ("minify", minify_pages), ("stylesheet", one_stylesheet), ("compress", precompress))
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or not Path(argv[1]).is_dir():
+        print("usage: python -m postbuild SITE_DIR (a built site folder)", file=sys.stderr)
+        return 2
+    site_dir = Path(argv[1]).resolve()
+    for name, step in STEPS:
+        start = time.perf_counter()
+        try:
+            step(site_dir, cache_dir(name))
+        except StepError as error:
+            print(f"postbuild {name}: {error}", file=sys.stderr)
+            return 1
+        print(f"postbuild {name}: done in {time.perf_counter() - start:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
