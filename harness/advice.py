@@ -16,7 +16,8 @@ import yaml
 from pygments.lexers import find_lexer_class_by_name
 from pygments.util import ClassNotFound
 
-from hooks.checks import FRONT_MATTER, Finding, prose_lines
+from hooks.checks import Finding, prose_lines
+from hooks.shared import FRONT_MATTER, TAGS_MARKER
 
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<mark>```+|~~~+)(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=indent)(?P=mark)[ \t]*$",
                    re.M | re.S)
@@ -159,7 +160,7 @@ def note_advice(docs: Path, sources: list[str]) -> list[Finding]:
                                  f"{DESCRIPTION_LENGTH[0]}-{DESCRIPTION_LENGTH[1]} read best: search engines "
                                  "cut it at about 160"))
         tags = meta.get("tags")
-        if "<!-- material/tags -->" in text or source == "index.md":
+        if TAGS_MARKER in text or source == "index.md":
             continue  # the generated tags index and the home page group nothing
         if not tags:
             found.append(Finding(path, line_of["tags"], "no tags", "add tags: (a list) so the tags page groups it"))

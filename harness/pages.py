@@ -4,26 +4,24 @@ so a new note is picked up by every test that iterates over PAGES."""
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
 import yaml
+from mkdocs.config import load_config
+from mkdocs.config.defaults import MkDocsConfig
 
 from harness.paths import ROOT
+from hooks.shared import FRONT_MATTER, TAGS_MARKER
 
-FRONT_MATTER = re.compile(r"\A-{3}[ \t]*\n(.*?\n)(?:-{3}|\.{3})[ \t]*\n", re.S)
 HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
 
 
-class _ConfigLoader(yaml.SafeLoader):
-    """Reads mkdocs.yml's plain structure; its !ENV and !!python/name tags become None."""
-
-
-_ConfigLoader.add_multi_constructor("", lambda loader, suffix, node: None)
-
-
-def mkdocs_config(project: Path = ROOT) -> dict:
-    return yaml.load((project / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_ConfigLoader)
+@functools.cache
+def mkdocs_config(project: Path = ROOT) -> MkDocsConfig:
+    """mkdocs.yml as MkDocs itself reads it for the hooks (validated, !ENV resolved)."""
+    return load_config(str(project / "mkdocs.yml"))
 
 
 def nav_entries(nav: list) -> list[tuple[str, str]]:
@@ -69,8 +67,6 @@ def discover(project: Path = ROOT) -> dict[str, tuple[str, str, str]]:
     return {url_path(source): (source, heading(source, project), name)
             for name, source in nav_entries(mkdocs_config(project)["nav"])}
 
-
-TAGS_MARKER = "<!-- material/tags -->"
 
 
 def notes(pages: dict[str, tuple[str, str, str]], project: Path = ROOT) -> dict[str, tuple[str, str, str]]:

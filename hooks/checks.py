@@ -37,7 +37,8 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
 
-FRONT_MATTER = re.compile(r"\A-{3}[ \t]*\n(.*?\n)(?:-{3}|\.{3})[ \t]*\n", re.S)
+from shared import FRONT_MATTER
+
 FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<mark>`{3,}|~{3,})(?P<info>.*)$")
 TITLE = re.compile(r"^#[ \t]+\S")
 # A tag as the browser would read it: `<name ...>` or `</name>`, not `a < b` nor an autolink.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -17,11 +18,14 @@ PROJECT = Path(__file__).resolve().parents[1]
 # Markers an author writes into a page; cards.py fills the first, Material's tags plugin the second.
 CARDS_MARKER = "<!-- notes:cards -->"
 TAGS_MARKER = "<!-- material/tags -->"
+# A page's YAML front matter, as MkDocs reads it: its text is group 1.
+FRONT_MATTER = re.compile(r"\A-{3}[ \t]*\n(.*?\n)(?:-{3}|\.{3})[ \t]*\n", re.S)
 
-# Chromium off the network and runnable as root in a container (the diagrams' renderer gets
-# them as JSON in CHROMIUM_FLAGS; the tests' and tools' browsers from harness/browser.py).
-CHROMIUM_FLAGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync")
+# Chromium runnable as root in a container, and off the network: without the background
+# flags it keeps trying Google's services. The diagrams' renderer gets them as JSON in
+# CHROMIUM_FLAGS; the tests' and tools' browsers through harness/browser.py.
+CHROMIUM_FLAGS = ("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync")
 
 
 def cache_dir(name: str, project: Path = PROJECT) -> Path:

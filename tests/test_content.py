@@ -24,7 +24,8 @@ from harness.advice import NOT_ABBREVIATIONS, fence_advice, note_advice, reviewe
 from harness.pages import PAGES, TAGS_MARKER
 from harness.paths import DOCS, ROOT
 from harness.snippets import expand
-from hooks.checks import FRONT_MATTER, find_mojibake  # the build's own check
+from hooks.checks import find_mojibake  # the build's own check
+from hooks.shared import FRONT_MATTER
 
 # The pages the editors hold to every rule: those with a section in the review log (a new
 # note builds and passes before its review; `make check` gives it advice meanwhile).

@@ -20,6 +20,7 @@ from harness.context import copy_context
 from harness.paths import DOCS, ROOT
 from harness.site import make_site
 from hooks import diagrams
+from hooks.shared import CHROMIUM_FLAGS
 
 PAGES_WITH_DIAGRAMS = ["jwt/", "cors/", "docker/"]
 DIAGRAM_BUDGET = 10_000  # bytes, brotli, per SVG file
@@ -122,10 +123,10 @@ def definition(page: str) -> str:
 def draw(definitions: dict[str, str], browser: str | None = None) -> dict[str, str]:
     """The SVGs hooks/render_diagrams.mjs draws for these diagrams (name -> definition),
     asked for in one batch as diagrams.py asks (light, then dark), by "<name>-<scheme>";
-    in `browser` if given (its CHROMIUM), else in the one the build picks."""
+    in `browser` if given, else in the one the build picks."""
     jobs = [{"id": f"{name}-{scheme}", "definition": text, "theme": theme}
             for name, text in definitions.items() for scheme, theme in diagrams.THEMES.items()]
-    env = {**os.environ, "CHROMIUM": browser} if browser else {k: v for k, v in os.environ.items() if k != "CHROMIUM"}
+    env = {**os.environ, "CHROMIUM": browser or diagrams.chromium(), "CHROMIUM_FLAGS": json.dumps(CHROMIUM_FLAGS)}
     result = subprocess.run(["node", str(diagrams.RENDERER)], input=json.dumps(jobs), capture_output=True,
                             text=True, cwd=ROOT, timeout=300, env=env)
     assert result.returncode == 0, result.stderr
@@ -133,10 +134,9 @@ def draw(definitions: dict[str, str], browser: str | None = None) -> dict[str, s
 
 
 def test_a_diagram_is_drawn_the_same_alone_or_with_others():
-    """The renderer reuses a document for a diagram's second drawing and its tab for the
-    next diagrams; Mermaid keeps some state between renders (sequence diagrams number their
-    actors on), so a diagram's SVGs must still not depend on what else is in the batch: the
-    cache keeps them by the diagram's definition alone."""
+    """Mermaid keeps some state between renders in one document (sequence diagrams number
+    their actors on), and the cache keeps SVGs by the diagram's definition alone: a diagram's
+    SVGs must not depend on what else is in the batch."""
     alone = draw({"jwt": definition("jwt.md")})
     # Two other sequence diagrams first, one per tab: jwt.md's is drawn in a tab used before.
     cors = definition("cors.md")

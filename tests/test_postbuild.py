@@ -1,0 +1,93 @@
+"""The post-build step (postbuild/) is the engine's follower, not its part: run alone on a
+site that MkDocs built without any of the project's hooks (as another engine's output would
+be: Material's own scripts and stylesheets, no hook's markup), it does all its work, and it
+names a fault in the built files with the fix."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import brotli
+import pytest
+from bs4 import BeautifulSoup
+
+from harness.context import copy_context
+from harness.paths import TOOLS
+from postbuild.csp import csp_from_nginx, meta_policy
+
+
+def without_hooks(project: Path) -> None:
+    """mkdocs.yml with no hooks: block and no git dates plugin (a copy has no history, and the
+    hook that copes with that is gone too)."""
+    config = project / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    text = re.sub(r"(?ms)^hooks:\n(?:  - .*?\n)+", "", text)
+    text = re.sub(r"(?ms)^  - git-revision-date-localized:\n(?:      .*?\n)+", "", text)
+    assert "hooks/" not in text.split("nav:")[0] and "git-revision" not in text
+    config.write_text(text, encoding="utf-8")
+
+
+def postbuild(site: Path, project: Path, cache: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "postbuild", str(site)], cwd=project, capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "SITE_CACHE": str(cache)})
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory) -> tuple[Path, Path]:
+    """A copy of the project built by MkDocs without the hooks: (project, site)."""
+    project = copy_context(tmp_path_factory.mktemp("plain") / "project")
+    without_hooks(project)
+    site = project / "site"
+    built = subprocess.run([str(TOOLS / ".venv" / "bin" / "mkdocs"), "build", "--site-dir", str(site)],
+                           cwd=project, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert not list(site.rglob("site.*.min.css")) and not list(site.rglob("*.br")), "the hooks ran"
+    return project, site
+
+
+def test_it_runs_on_a_site_built_without_the_hooks(plain):
+    project, site = plain
+    linked_before = {link["href"].rsplit("/", 1)[-1] for link in
+                     BeautifulSoup((site / "index.html").read_text(encoding="utf-8"), "html.parser")
+                     .select("link[rel=stylesheet]")}
+    done = postbuild(site, project, project / ".cache")
+    assert done.returncode == 0, done.stdout + done.stderr
+    for step in ("csp", "minify", "stylesheet", "compress"):
+        assert f"postbuild {step}: done" in done.stdout, done.stdout
+
+    policy = meta_policy(csp_from_nginx())
+    stylesheets = {p.name for p in site.rglob("*.css")}
+    (one,) = stylesheets
+    assert re.fullmatch(r"site\.[0-9a-f]{8}\.min\.css", one), stylesheets
+    assert not any((site / "assets" / "stylesheets" / name).exists() for name in linked_before)
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        soup = BeautifulSoup(html, "html.parser")
+        (csp,) = soup.select('meta[http-equiv="Content-Security-Policy"]')
+        assert csp["content"] == policy and soup.head.contents.index(csp) == 1, f"{page}: CSP not right after charset"
+        assert "\n    " not in html.split("<pre", 1)[0], f"{page}: not minified"
+        links = soup.select("link[rel=stylesheet]")
+        assert [link["href"].rsplit("/", 1)[-1] for link in links] == [one], page
+        assert brotli.decompress((page.parent / (page.name + ".br")).read_bytes()).decode("utf-8") == html
+        assert gzip.decompress((page.parent / (page.name + ".gz")).read_bytes()).decode("utf-8") == html
+
+
+def test_a_fault_in_the_built_files_stops_it_naming_the_fix(plain, tmp_path):
+    """An inline script the CSP does not allow: the step names the page and the hash to add."""
+    project, site = plain
+    broken = tmp_path / "site"
+    subprocess.run(["cp", "-a", str(site), str(broken)], check=True)
+    page = next(broken.rglob("index.html"))
+    page.write_text(page.read_text(encoding="utf-8").replace("</body>", "<script>alert(1)</script></body>"),
+                    encoding="utf-8")
+    done = postbuild(broken, project, project / ".cache")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "postbuild csp:" in done.stderr and "Add to script-src" in done.stderr, done.stderr
+    assert "'sha256-" in done.stderr and page.relative_to(broken).as_posix() in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
