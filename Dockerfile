@@ -35,6 +35,7 @@ COPY mkdocs.yml ./
 COPY docs/ docs/
 COPY examples/ examples/
 COPY hooks/ hooks/
+COPY postbuild/ postbuild/
 COPY overrides/ overrides/
 COPY nginx/ nginx/
 # The hooks' caches (.cache/, every entry named by the content it was made from) in a

@@ -53,10 +53,8 @@ Guarantees, for every <img> of a built page whose src is an image file of the si
   rest, and awaited when the page is written (on_post_page). The build log says how many
   were encoded and how many came from the cache.
 
-Order: on_post_page runs before hooks/csp.py and hooks/minify.py (same priority, listed
-before them in mkdocs.yml), so the policy and the minifier see the final markup;
-hooks/compress.py compresses the pages only after every on_post_page; the copies are
-images, which it leaves alone. Runs under `mkdocs serve` too.
+The post-build step (postbuild/: CSP, minify, compression) sees the final markup; the
+copies are images, which it leaves alone. Runs under `mkdocs serve` too.
 
 The work itself is plain functions and the `Images` class, on (HTML, page URL, site
 folder), with nothing of MkDocs: it could run as a step after the build, over site/.
