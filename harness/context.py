@@ -1,6 +1,7 @@
-"""The Docker build context: the files `.dockerignore` lets into `docker build`, evaluated
-the way Docker evaluates it. The build reads nothing else, so the tests build copies of
-the project made of exactly these files."""
+"""The Docker build: the Dockerfile's instructions and base images, and the context, the
+files `.dockerignore` lets into `docker build`, evaluated the way Docker evaluates it. The
+build reads nothing else, so the tests build copies of the project made of exactly these
+files."""
 
 from __future__ import annotations
 
@@ -11,6 +12,24 @@ import subprocess
 from pathlib import Path
 
 from harness.paths import ROOT
+
+
+def instructions(dockerfile: Path = ROOT / "Dockerfile") -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) of a Dockerfile, continuation lines joined, comments left out."""
+    result = []
+    for line in re.sub(r"\\\n", " ", dockerfile.read_text()).splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            keyword, _, args = line.strip().partition(" ")
+            result.append((keyword.upper(), " ".join(args.split())))
+    return result
+
+
+def base_images(dockerfile: Path = ROOT / "Dockerfile") -> list[tuple[str, bool]]:
+    """(image, is it the final stage's base) for each FROM that names an image, not a stage."""
+    froms = [[w for w in args.split() if not w.startswith("--")] for kw, args in instructions(dockerfile) if kw == "FROM"]
+    stages = {words[2].lower() for words in froms if len(words) > 2 and words[1].upper() == "AS"}
+    images = [words[0] for words in froms]
+    return [(image, image == images[-1]) for image in dict.fromkeys(images) if image.lower() not in stages]
 
 
 def dockerignore_patterns(project: Path = ROOT) -> list[str]:

@@ -15,27 +15,16 @@ import subprocess
 
 from bs4 import BeautifulSoup
 
-from harness.context import context_files, in_context
+from harness.context import base_images, context_files, in_context, instructions
 from harness.paths import ROOT
 
 DOCKERFILE = ROOT / "Dockerfile"
 HADOLINT = shutil.which("hadolint", path=str(ROOT / ".venv" / "bin")) or shutil.which("hadolint")
 
 
-def instructions() -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) of the Dockerfile, continuation lines joined."""
-    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
-    result = []
-    for line in text.splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            keyword, _, args = line.strip().partition(" ")
-            result.append((keyword.upper(), " ".join(args.split())))
-    return result
-
-
 def stages() -> list[list[tuple[str, str]]]:
     found = []
-    for keyword, args in instructions():
+    for keyword, args in instructions(DOCKERFILE):
         if keyword == "FROM":
             found.append([])
         found[-1].append((keyword, args))
@@ -71,11 +60,9 @@ def test_every_ignored_rule_is_explained():
 
 def test_base_images_are_pinned_to_exact_versions():
     # A build that works today must build the same tomorrow: no moving tags.
-    for keyword, args in instructions():
-        if keyword == "FROM":
-            image = [word for word in args.split() if not word.startswith("--")][0]
-            name, _, tag = image.partition(":")
-            assert tag and tag != "latest" and re.search(r"\d+\.\d+", tag), f"{image}: pin an exact version tag"
+    for image, _ in base_images(DOCKERFILE):
+        name, _, tag = image.partition(":")
+        assert tag and tag != "latest" and re.search(r"\d+\.\d+", tag), f"{image}: pin an exact version tag"
 
 
 # --- .dockerignore: evaluated the way Docker evaluates it (harness/context.py) ----------------
