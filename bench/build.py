@@ -70,9 +70,9 @@ def make_site(tree: Path, site: Path, empty_cache: bool) -> float:
     SITE_CACHE of the new build points too: a shared one would make every build warm."""
     cache = tree / ".cache"
     installed = tree / "node_modules" / ".installed"
-    stale = [n for n in INPUTS[:2] if not installed.stat().st_mtime > (tree / n).stat().st_mtime]
-    if stale:  # make would run npm ci in the shared node_modules
-        raise RuntimeError(f"node_modules/.installed is older than {stale}: run `make deps` in {TOOLS} first")
+    if not installed.exists() or any(installed.stat().st_mtime <= (tree / n).stat().st_mtime for n in INPUTS[:2]):
+        # make would run npm ci in the shared node_modules
+        raise RuntimeError(f"node_modules is not installed for {tree}'s package files: `make deps` in {TOOLS}")
     if empty_cache:
         shutil.rmtree(cache, ignore_errors=True)
     cmd = ["make", "--no-print-directory", "-C", str(tree), "site", f"SITE_DIR={site}", f"VENV={VENV}"]
@@ -107,17 +107,18 @@ def run(workdir: Path, against: str = AGAINST, new_rev: str | None = None, count
             if count:
                 nav = notes.generate(tree / "docs", count)
                 (tree / "mkdocs.yml").write_text(notes.with_nav(configs[name], nav), encoding="utf-8")
-        times = {case: {"new": [], "old": []} for case in CASES}
+        times, loads = {case: {"new": [], "old": []} for case in CASES}, []
         for r in range(repeats):
             order = ["new", "old"] if r % 2 == 0 else ["old", "new"]
             for case in CASES:
                 for name in order:
                     site = workdir / f"site-{name}"
                     times[case][name].append(make_site(trees[name], site, case == "empty cache"))
+            loads.append(os.getloadavg()[0])
             print(f"[bench] build, +{count} notes, round {r + 1}/{repeats}: "
                   + ", ".join(f"{c} {t['new'][-1]:.2f} / {t['old'][-1]:.2f} s" for c, t in times.items()), flush=True)
         pages = {name: sum(1 for _ in (workdir / f"site-{name}").rglob("index.html")) for name in trees}
-        found["counts"].append({"notes": count, "html_pages": pages,
+        found["counts"].append({"notes": count, "html_pages": pages, "load_average": loads,
                                 **{case: summary(t["new"], t["old"]) for case, t in times.items()}})
     return found
 
@@ -131,20 +132,20 @@ def markdown(b: dict) -> str:
            "with the range of the rounds' own ratios.\n"]
     rows = []
     for c in b["counts"]:
-        notes_cell = "today's notes" if not c["notes"] else f"+{c['notes']} generated"
+        pages = c["html_pages"]
         for case in CASES:
             s = c[case]
-            pages = c["html_pages"]
-            rows.append([notes_cell, f"`make site`, {case}",
+            rows.append(["today's notes" if not c["notes"] else f"+{c['notes']} generated", f"`make site`, {case}",
                          pages["new"] if pages["new"] == pages["old"] else f"{pages['new']} / {pages['old']}",
-                         report.sec(s["old_median"]),
-                         report.sec(s["new_median"]),
-                         f"**{s['ratio']:.2f}** ({min(s['pair_ratios']):.2f}–{max(s['pair_ratios']):.2f})"])
-    out.append(report.table(["Notes", "Build", "HTML pages", "Previous", "This tree", "This / previous"], rows))
+                         report.sec(s["old_median"]), report.sec(s["new_median"]),
+                         f"**{s['ratio']:.2f}** ({min(s['pair_ratios']):.2f}–{max(s['pair_ratios']):.2f})",
+                         f"{min(c['load_average']):.1f}–{max(c['load_average']):.1f}"])
+    out.append(report.table(["Notes", "Build", "HTML pages", "Previous", "This tree", "This / previous",
+                             "Load average (1 min)"], rows))
     shared = old["differs_from_this_checkout"]
     if shared:
-        out.append(f"The previous revision's {', '.join(shared)} differ from this checkout's: both trees built "
-                   "with this checkout's .venv and node_modules.\n")
+        out.append(f"Different in the previous revision: {', '.join(shared)}. Both trees built with this "
+                   "checkout's .venv and node_modules.\n")
     return "\n".join(out)
 
 

@@ -1,10 +1,9 @@
 """Generated note pages for the build and search benchmarks.
 
-Each page is shaped like docs/docker.md (about 6-7 kB of Markdown): front matter with a
-description and tags (the checks hook requires both), Hinglish prose, headings, nested
-lists, code fences in several languages and an admonition. Text is drawn from a seeded
-generator, so every run builds the same pages while no two pages share a search index
-entry word for word.
+Each page is shaped like docs/docker.md: front matter with a description and tags (the
+checks hook requires both), Hinglish prose, headings, nested lists, code fences in several
+languages and an admonition. Text is drawn from a seeded generator, so every run builds the
+same pages while no two pages share a search index entry word for word.
 """
 
 from __future__ import annotations

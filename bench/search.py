@@ -13,9 +13,10 @@ In Debian's Chromium against real nginx with the project's nginx/site.conf:
   for Material's worker as shipped, the site's worker with each of its parts turned off
   and the site's worker, on the site's own notes.
 
-The builds here run only the search hook (hooks/search.py, with hooks/dates.py) and
-precompress only what search fetches: the other hooks (link-preview images, minifying, precompressing 1,000 pages) would
-take most of an hour at 1,000 notes and change nothing that search fetches.
+The builds here run only the hook that makes the search worker (hooks/material9/scripts.py,
+with hooks/dates.py), not the post-build step, and precompress only what search fetches: the
+rest of the build (previews, minifying, compressing every page) would take most of the time
+at 1,000 notes and changes nothing that search fetches.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import brotli
 
 from bench import build, notes
 from bench.report import kb, ms, table, write
-from hooks import search as search_hook
+from hooks.material9.scripts import PRELUDE, SOURCE_MAP
 from harness.browser import focus_search, launch
 from harness.nginx import Nginx, free_port, server_conf
 from harness.paths import ROOT
@@ -42,7 +43,7 @@ QUERY = "docker"  # the query typed for the cost measurements
 THROTTLE = 4
 WORKERS = "assets/javascripts/workers"
 
-# The site's worker with one of its parts turned off: (name, text in hooks/search_worker.js,
+# The site's worker with one of its parts turned off: (name, text in its prelude,
 # replacement). A part that no longer matches is reported, not guessed at.
 ABLATIONS = [
     ("without filler-word handling", "const content = parsed.filter(({ word }) => !FILLER.has(word));",
@@ -66,16 +67,16 @@ def query_set():
 # Building
 
 def search_config(text: str) -> str:
-    """mkdocs.yml with only the search hook, and the dates hook (without it the git-date
+    """mkdocs.yml with only the hook that makes the search worker, and the dates hook (without it the git-date
     plugin fails outside a git work tree, as in these copies)."""
-    text, n = re.subn(r"(?ms)^hooks:\n.*?(?=^\S)", "hooks:\n  - hooks/dates.py\n  - hooks/search.py\n", text)
+    text, n = re.subn(r"(?ms)^hooks:\n.*?(?=^\S)", "hooks:\n  - hooks/dates.py\n  - hooks/material9/scripts.py\n", text)
     assert n == 1, "mkdocs.yml: expected one top-level hooks: block"
     return text
 
 
 def built_site(workdir: Path, count: int) -> tuple[Path, dict]:
-    """The working tree with `count` generated notes, built with the search hook alone; the
-    index and worker precompressed with brotli, as the build does."""
+    """The working tree with `count` generated notes, built with the search worker's hook
+    alone; the index and worker precompressed with brotli, as the build does."""
     project = workdir / f"search-project-{count}"
     config = build.checkout(project, None)["config"]
     if count:
@@ -188,7 +189,7 @@ def worker_times(browser, base: str) -> dict:
     context = browser.new_context()
     page = context.new_page()
     page.goto(base)
-    focus_search(page)  # hooks/search_lazy.js creates workers once search is wanted
+    focus_search(page)  # the lazy search loader creates workers once search is wanted
     worker = page.evaluate("() => new URL(JSON.parse(document.getElementById('__config').textContent).search,"
                            " document.baseURI).href")
     times = page.evaluate(WORKER_TIMES, [worker, QUERY])
@@ -228,19 +229,19 @@ def lunr_quality(browser, site: Path, base: str) -> dict:
     table = module.SEARCH_TABLE
     folder = site / WORKERS
     (site_worker,) = folder.glob("search.*.min.js")
-    # The ablations edit the prelude's source (the site's worker is minified), then join it
-    # to Material's worker as the build does, unminified: the same code, in more bytes.
-    prelude = search_hook.PRELUDE.read_text(encoding="utf-8")
+    # The ablations edit the prelude's source (the site's worker is minified) and put it in
+    # front of Material's worker as the preview does, unminified: the same code, in more bytes.
+    prelude = PRELUDE.read_text(encoding="utf-8")
     material = material_worker()
     shutil.copy(material, folder / "material-as-shipped.js")
     variants = {"Material 9.8 as shipped (lunr)": "material-as-shipped.js"}
     errors = {}
     for i, (name, old, new) in enumerate(ABLATIONS):
         if prelude.count(old) != 1:
-            errors[name] = f"hooks/search_worker.js no longer has {old!r}: update bench/search.py ABLATIONS"
+            errors[name] = f"{PRELUDE.name} no longer has {old!r}: update bench/search.py ABLATIONS"
             continue
-        script, _ = search_hook.combined(WORKERS, material, prelude.replace(old, new), b"")
-        (folder / f"ablation-{i}.js").write_text(script.text, encoding="utf-8")
+        script = prelude.replace(old, new) + "\n" + SOURCE_MAP.sub("\n", material.read_text(encoding="utf-8"))
+        (folder / f"ablation-{i}.js").write_text(script, encoding="utf-8")
         variants[f"this site's worker {name}"] = f"ablation-{i}.js"
     variants["this site's worker"] = site_worker.name
     out: dict = {"queries": len(table), "variants": {}, "errors": errors}
