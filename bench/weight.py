@@ -2,16 +2,15 @@
 
 What a first visit with an empty cache fetches from a Material page: the HTML and the
 stylesheets, scripts and icon it links, and sitemap.xml (navigation.instant reads it);
-then, for search, the search worker and the search index. Material starts those two at
-page load unless the page defers them (this site's lazy search loader does, until search
-is first used), so they are summed apart. Each file counts at its brotli size, as nginx
-sends it to a browser asking for br. An estimate: the in-browser budget test is in tests/.
+then, for search, the search worker and the search index, summed apart: this site loads
+them when search is first used, Material at page load. Each file counts at its brotli size,
+as nginx sends it to a browser asking for br. An estimate: the in-browser budget test is in
+tests/.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -21,19 +20,16 @@ from harness.pages import PAGES
 
 # <link rel> values that are navigation, not resources the browser fetches.
 NOT_FETCHED = {"canonical", "prev", "next", "alternate"}
-# An inline script naming the search worker (slashes maybe escaped in a regex) holds it back.
-DEFERS_SEARCH = re.compile(r"workers\\?/search")
 
 
 class Resources(HTMLParser):
-    """Linked files, Material's __config and whether an inline script defers the search
-    worker. A real HTML parser: the build minifies pages (attributes lose their quotes)."""
+    """Linked files and Material's __config. A real HTML parser: the build minifies pages
+    (attributes lose their quotes)."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.urls: list[str] = []
         self.config: dict = {}
-        self.deferred_search = False
         self._script: dict | None = None
 
     def handle_starttag(self, tag, attrs):
@@ -53,8 +49,6 @@ class Resources(HTMLParser):
         if tag == "script" and self._script is not None:
             if self._script["id"] == "__config":
                 self.config = json.loads(self._script["text"])
-            elif DEFERS_SEARCH.search(self._script["text"]):
-                self.deferred_search = True
             self._script = None
 
 
@@ -62,8 +56,8 @@ def local(url: str) -> bool:
     return not url.startswith(("http:", "https:", "//", "data:"))
 
 
-def resources(site: Path, page: str) -> tuple[list[Path], list[Path], bool]:
-    """(files of the page load, files search adds, whether search waits until used)."""
+def resources(site: Path, page: str) -> tuple[list[Path], list[Path]]:
+    """(files of the page load, files search adds)."""
     site = site.resolve()
     html_path = site / page / "index.html"
     parser = Resources()
@@ -75,7 +69,7 @@ def resources(site: Path, page: str) -> tuple[list[Path], list[Path], bool]:
     search = []
     if parser.config.get("search"):
         search = [(base / parser.config["search"]).resolve(), site / "search" / "search_index.json"]
-    return list(dict.fromkeys(load)), search, parser.deferred_search
+    return list(dict.fromkeys(load)), search
 
 
 def brotli_size(path: Path) -> int:
@@ -87,7 +81,7 @@ def brotli_size(path: Path) -> int:
 
 def first_visit(site: Path, page: str) -> dict:
     site = site.resolve()
-    load, search, deferred = resources(site, page)
+    load, search = resources(site, page)
     missing = [str(p) for p in load + search if not p.exists()]
     if missing:
         raise FileNotFoundError(f"{page}: linked files not in the site: {missing}")
@@ -101,7 +95,7 @@ def first_visit(site: Path, page: str) -> dict:
     # The page's frame (what the site adds around the note) and the note itself, as the
     # budget test splits them (harness/frame.py).
     frame, note = split(load[0].read_text(encoding="utf-8"))
-    return {"page": page, "files": load_rows, "search_files": search_rows, "search_deferred": deferred,
+    return {"page": page, "files": load_rows, "search_files": search_rows,
             "html_brotli_bytes": load_rows[0]["brotli_bytes"], "page_load_brotli_bytes": page_load,
             "frame_brotli_bytes": frame, "note_brotli_bytes": note,
             "site_brotli_bytes": page_load - load_rows[0]["brotli_bytes"] + frame,
@@ -119,9 +113,7 @@ def markdown(w: dict) -> str:
             for p in w["pages"]]
     first = w["pages"][0]
     files = ", ".join(f'`{f["file"]}` {kb(f["brotli_bytes"])}' for f in first["files"][1:] + first["search_files"])
-    when = "only when search is first used" if first["search_deferred"] else "at page load"
     return (table(["Page", "HTML (br)", "Its frame (br)", "What the site adds: frame + shared files (br)",
                    "Page load: HTML + CSS + JS + icon + sitemap (br)", "With search: + worker + index (br)",
                    "All of it uncompressed"], rows)
-            + f"\nFiles besides the HTML, the same for every page: {files}. The search worker and index are "
-              f"fetched {when}.\n")
+            + f"\nFiles besides the HTML, the same for every page: {files}.\n")
