@@ -4,8 +4,10 @@ page and asset as a reader's browser would fetch it, the process's user and capa
 the read-only filesystem, the engine's own health checks, a graceful stop on SIGQUIT, and a
 machine network left exactly as it was.
 
-IMAGE_TEST_PROJECT=<dir> tests a copy of the repository instead (for example a deliberately
-broken one); IMAGE_TEST_ENGINE=system uses the machine's own running Docker (CI)."""
+The engine is the machine's own Docker where it answers and has or can pull the base
+images, else a private one with stand-in base images (harness/engine.py); the output says
+which and why, and NOTES_DOCKER=machine|private overrides the choice. IMAGE_TEST_PROJECT=<dir>
+tests a copy of the repository instead (for example a deliberately broken one)."""
 
 from __future__ import annotations
 
@@ -19,13 +21,15 @@ import re
 import tarfile
 import time
 from collections import deque
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
 
-from harness.engine import MACHINE_CA_BUNDLE, MOZILLA_CAS, Engine, tail
+from harness.context import base_images
+from harness.engine import CACHE, MACHINE_CA_BUNDLE, POLICY_RC_D, RUN, Engine, run, tail
 from harness.nginx import fetch
 from harness.pages import discover, front_matter
 from harness.paths import ROOT
@@ -39,6 +43,28 @@ OUTPUT = ROOT / "tests" / "output" / "image"
 SERVED_BY = ["docker run", "docker-compose up"]
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)['"]?\s*\)""")
 PEM = re.compile(rb"-----BEGIN CERTIFICATE-----\s+(.+?)\s+-----END CERTIFICATE-----", re.S)
+MOZILLA_CAS = Path("/usr/share/ca-certificates/mozilla")
+
+
+def network_state() -> dict[str, str]:
+    """Links, addresses, routes, firewall rules and forwarding of the machine's namespace."""
+    state = {"ip_forward": Path("/proc/sys/net/ipv4/ip_forward").read_text()}
+    for cmd in ("ip -br link", "ip -br addr", "ip -4 route show table all", "ip -6 route show table all",
+                "iptables-save", "ip6tables-save"):
+        # Comments carry a timestamp and chain policies packet counters: neither is state.
+        state[cmd] = re.sub(r"\[\d+:\d+\]", "[-]", re.sub(r"(?m)^#.*\n", "", run(cmd.split(), check=False).stdout))
+    return state
+
+
+def footprint() -> dict[str, int]:
+    """Modification times of what the private engine writes and of Docker's daemon config:
+    the machine's Docker must leave every one as it was."""
+    found = {}
+    for top in (CACHE, RUN, Path("/etc/docker"), POLICY_RC_D):
+        for path in (top, *top.glob("*"), *top.glob("*/*")):
+            with contextlib.suppress(OSError):
+                found[str(path)] = path.lstat().st_mtime_ns
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +87,18 @@ def report(pytestconfig):
 
 
 @pytest.fixture(scope="module")
-def engine(report):
+def before() -> dict:
+    """What the test must leave as it was: the footprint before an engine is chosen, the
+    network once the engine's tools are installed (the engine fixture adds it)."""
+    return {"footprint": footprint()}
+
+
+@pytest.fixture(scope="module")
+def engine(report, before):
     start = time.monotonic()
     engine = Engine(PROJECT, log=report)
-    report(f"engine: {engine.mode} ({'own dockerd in its own namespaces' if engine.mode == 'private' else 'the machine’s Docker'}); project {PROJECT}")
+    report(f"engine: {engine.mode}, because {engine.why}; project {PROJECT}")
+    before["network"] = network_state()
     try:
         yield engine
     finally:
@@ -121,10 +155,11 @@ def site(request, served, engine):
 
 
 def test_base_images(engine, image):
-    for name, description in image.bases.items():
-        assert description, name
-        if engine.mode == "system":
-            assert description.startswith("the real image"), f"{name}: {description}"
+    # Every image the Dockerfile starts from, under the exact tag it names (the output says
+    # whether it is the registry's or a stand-in).
+    assert list(image.bases) == [name for name, _ in base_images(PROJECT / "Dockerfile")]
+    for name in image.bases:
+        assert engine.docker("image", "inspect", name, check=False).returncode == 0, name
 
 
 def certificates(pem_bundle: bytes) -> set[bytes]:
@@ -139,7 +174,13 @@ def test_build_only_trust_is_not_in_the_final_image(engine, image, tmp_path):
         mozilla |= certificates(crt.read_bytes())
     local = certificates(MACHINE_CA_BUNDLE.read_bytes()) - mozilla
     local_der = {base64.b64decode(cert) for cert in local}
-    tar_path = engine.export_image(image.tag, tmp_path / "final.tar")
+    # The image's filesystem as a tar: docker create + export, nothing run.
+    container, tar_path = engine.docker("create", image.tag).stdout.strip(), tmp_path / "final.tar"
+    try:
+        with open(tar_path, "wb") as out:
+            engine.docker("export", container, stdout=out, capture_output=False)
+    finally:
+        engine.docker("rm", container, check=False)
     problems = []
     with tarfile.open(tar_path) as tar:
         members = tar.getmembers()
@@ -309,12 +350,25 @@ def test_only_tmp_is_writable(engine, served, how):
 # --- health and stop ------------------------------------------------------------------------
 
 
+def wait_healthy(engine, container: str, timeout: float = 120) -> tuple[str, float, list]:
+    """Wait for the engine's own health status: (status, seconds since start, probe log)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = engine.inspect(container)["State"]
+        health = state.get("Health") or {}
+        status = health.get("Status", "none")
+        if status in ("healthy", "unhealthy") or not state["Running"] or time.monotonic() > deadline:
+            since = time.time() - datetime.fromisoformat(state["StartedAt"]).timestamp()
+            return status, since, health.get("Log", [])
+        time.sleep(1)
+
+
 def test_the_images_own_healthcheck_reports_healthy(engine, served, report):
     container, _ = served["docker run"]
     healthcheck = engine.inspect(container)["Config"]["Healthcheck"]
     # No override: the check docker runs is the image's (the Dockerfile's) own.
     assert healthcheck == engine.inspect(engine.service.image)["Config"]["Healthcheck"]
-    status, seconds, log = engine.wait_healthy(container)
+    status, seconds, log = wait_healthy(engine, container)
     report(f"docker run: {status} {seconds:.0f} s after start (HEALTHCHECK interval "
            f"{healthcheck['Interval'] / 1e9:.0f} s)")
     assert status == "healthy", json.dumps(log, indent=1)
@@ -336,7 +390,7 @@ def test_docker_compose_up_reports_healthy(engine, served, report):
                 or time.monotonic() > deadline:
             break
         time.sleep(1)
-    status, seconds, log = engine.wait_healthy(container, timeout=1)
+    status, seconds, log = wait_healthy(engine, container, timeout=1)
     report(f"docker-compose up: {status} {seconds:.0f} s after start")
     assert "(healthy)" in listing, listing + json.dumps(log, indent=1)
     # compose.yaml states the check again (so `docker compose ps` shows it): the image's own.
@@ -363,22 +417,25 @@ def test_sigquit_stops_it_gracefully(engine, served, report):
     assert compose_exit == 0 and compose_seconds < 8
 
 
-def test_engine_stops_and_machine_network_is_unchanged(engine, image, report):
-    after = engine.close()
+def test_engine_stops_and_machine_network_is_unchanged(engine, image, before, report):
+    engine.close()
+    after = network_state()
     for pid in engine.started_pids:
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):
             command = Path(f"/proc/{pid}/cmdline").read_bytes()
             assert b"dockerd" not in command and b"unshare" not in command, f"{pid} still runs: {command}"
-    before = engine.network_before
-    if engine.mode == "system":
-        # The machine's own Docker networks by design (CI): what must not stay behind is a
-        # link, route or rule of ours. Its docker0 may come up (and get an IPv6 link-local
-        # address) the first time a container uses it.
-        for state in (before, after):
+    network = before["network"]
+    if engine.mode == "machine":
+        # Nothing of the private engine's, no daemon config: the machine's Docker was used as it is.
+        assert footprint() == before["footprint"]
+        # The machine's own Docker networks by design: what must not stay behind is a link,
+        # route or rule of ours. Its docker0 may come up (and get an IPv6 link-local address)
+        # the first time a container uses it.
+        for state in (network, after):
             state["ip -br link"] = sorted(line.split()[0] for line in state["ip -br link"].splitlines())
-            for name in ("ip -br addr", "ip -6 route"):
+            for name in ("ip -br addr", "ip -6 route show table all"):
                 state.pop(name)
-    for name in before:
-        assert after[name] == before[name], f"{name} changed:\nbefore:\n{before[name]}\nafter:\n{after[name]}"
+    for name in network:
+        assert after[name] == network[name], f"{name} changed:\nbefore:\n{network[name]}\nafter:\n{after[name]}"
     report(f"image {image.tag}: {image.size / 1e6:.1f} MB, built in {image.seconds:.0f} s; "
-           f"machine network unchanged ({', '.join(before)})")
+           f"machine network unchanged ({', '.join(network)})")
