@@ -19,7 +19,8 @@ LINE = "Preview (mkdocs serve), unlike `make site`: {skips}."
 DEPS = (" For the full preview: `make deps` installs Node, the npm packages, Chromium and the fonts "
         "(README, \"Set up\").")
 ALWAYS = "as in every preview"
-POSTBUILD = "no post-build step (CSP <meta>, minified HTML, one purged stylesheet, .gz/.br files)"
+POSTBUILD = ("no post-build step (resized images, CSP <meta>, minified HTML, one purged stylesheet, "
+             ".gz/.br files)")
 
 log = logging.getLogger("mkdocs.hooks.preview")
 _command: str | None = None

@@ -1,6 +1,7 @@
 """`python -m postbuild SITE_DIR`: the post-build steps, in order, on a built folder.
 
-The order is the data's: the CSP <meta> goes in before minifying (which keeps inline
+The order is the data's: images first (their markup is part of the page the rest work on),
+the CSP <meta> goes in before minifying (which keeps inline
 scripts byte for byte, so their hashes hold), the stylesheet is purged against the
 minified pages (the words it keeps by are the same), and compression comes last, on final
 files.
@@ -16,10 +17,11 @@ from hooks.shared import cache_dir
 from postbuild import StepError
 from postbuild.compress import precompress
 from postbuild.csp import add_policy
+from postbuild.images import optimise_images
 from postbuild.minify import minify_pages
 from postbuild.stylesheet import one_stylesheet
 
-STEPS = (("csp", add_policy), ("minify", minify_pages), ("stylesheet", one_stylesheet), ("compress", precompress))
+STEPS = (("images", optimise_images), ("csp", add_policy), ("minify", minify_pages), ("stylesheet", one_stylesheet), ("compress", precompress))
 
 
 def main(argv: list[str]) -> int:

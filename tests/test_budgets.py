@@ -49,7 +49,7 @@ FIRST_VISIT_BUDGET = 37_700 + PER_NAV_ENTRY * NAV_ENTRIES
 NEXT_PAGE_BUDGET = 3_500 + PER_NAV_ENTRY * NAV_ENTRIES
 REPEAT_VISIT_BUDGET = 9_000
 DIAGRAM_BUDGET = 10_000
-# A screenshot of any size costs a reader at most this (hooks/images.py resizes and
+# A screenshot of any size costs a reader at most this (postbuild/images.py resizes and
 # re-encodes it for the column it is shown in).
 IMAGE_BUDGET = 150_000
 IMAGE = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg")

@@ -1,5 +1,5 @@
 """Images as authors have them (PNG, JPG, GIF, WebP, SVG beside a note): served by the
-production nginx, made light by hooks/images.py, and refused at build time when nginx
+production nginx, made light by postbuild/images.py, and refused at build time when nginx
 would not serve them (hooks/served.py).
 
 A copy of the project gets a throwaway note with images drawn here with Pillow (no image
@@ -25,7 +25,7 @@ from harness.context import add_to_nav, copy_context
 from harness.nginx import fetch, server_conf
 from harness.site import make_site
 from harness.wire import Wire, settle
-from hooks import images as hook
+from postbuild import images as hook
 from hooks.served import file_kind, served
 
 IMAGE_BUDGET = 150_000  # bytes on the wire for one image, phone or desktop
@@ -582,7 +582,7 @@ def test_served_reads_the_map_as_nginx_does():
 
 
 def test_the_phone_column_is_measured(browser, server):
-    """Material's column at the widths hooks/images.py's COLUMNS and PHONE_MAX assume."""
+    """Material's column at the widths postbuild/images.py's COLUMNS and PHONE_MAX assume."""
     for width, column in ((360, 328), (390, 358), (480, 448), (959, 927), (1000, 726), (1280, 688), (1600, 757),
                           (2560, 826)):
         context = browser.new_context(viewport={"width": width, "height": 800})

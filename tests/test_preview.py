@@ -39,12 +39,13 @@ from harness.lifecycle import stopped_at_end
 from harness.nginx import free_port
 from harness.pages import discover
 from harness.paths import ROOT
-from hooks import diagrams, preview, social
+from hooks import diagrams, social
+from hooks import preview as preview_hook
 from hooks.material9 import scripts
 
 NODE = {"node", "nodejs", "npm", "npx", "corepack"}
 MATERIAL = Path(material.__file__).parent / "templates" / "assets"
-LINE_START = preview.LINE.split("{")[0]  # "Preview (mkdocs serve), unlike `make site`: "
+LINE_START = preview_hook.LINE.split("{")[0]  # "Preview (mkdocs serve), unlike `make site`: "
 NO_NODE = "no `node` on PATH"
 
 
@@ -213,7 +214,7 @@ def test_the_preview_works_with_python_alone(python_only, preview, how):
     lines = [line for line in log.splitlines() if LINE_START in line]
     assert len(lines) == 1, log
     assert lines[0].startswith("INFO"), lines[0]
-    for part in ("diagrams shown as code", "Material's page script as shipped", NO_NODE, preview.POSTBUILD,
+    for part in ("diagrams shown as code", "Material's page script as shipped", NO_NODE, preview_hook.POSTBUILD,
                  "make deps"):
         assert part in lines[0], (part, lines[0])
     assert "Traceback" not in log, log
@@ -239,7 +240,7 @@ def test_the_preview_uses_node_and_chromium_where_installed(preview, tmp_path):
     material_js = scripts.SOURCE_MAP.sub("\n", shipped("javascripts/bundle.*.min.js").read_text(encoding="utf-8"))
     assert not get(running.url + bundle)[1].decode("utf-8").endswith(material_js)
     (line,) = [line for line in running.output().splitlines() if LINE_START in line]
-    assert line.endswith(f"{LINE_START}{preview.POSTBUILD} ({preview.ALWAYS})."), line
+    assert line.endswith(f"{LINE_START}{preview_hook.POSTBUILD} ({preview_hook.ALWAYS})."), line
 
 
 def test_the_preview_draws_no_link_preview_images_without_a_font(monkeypatch, tmp_path):

@@ -57,7 +57,7 @@ OUTPUT = ROOT / "tests" / "output"
 
 # Top-3 hit rate each kind must reach. First place: see the module's docstring.
 REQUIRED = {"notes": 1.0, "reader": 1.0, "question": 1.0, "typo": 0.9}
-WORKER = ROOT / "hooks" / "search_worker.js"
+WORKER = ROOT / "hooks" / "material9" / "search_worker.js"
 
 # (query, the page that must be in the first three results, kind)
 SEARCH_TABLE = [

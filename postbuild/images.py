@@ -2,7 +2,7 @@
 
 Authors put PNG, JPG, WebP, GIF and SVG files beside a note (or in a folder beside it) and
 write `![alt](images/x.png)`: a 2 MB phone screenshot or a 2048 px photo, which a phone
-would download whole to show 358 CSS px wide. This hook changes the markup and adds files;
+would download whole to show 358 CSS px wide. This step changes the markup and adds files;
 the author's files stay as they are.
 
 Guarantees, for every <img> of a built page whose src is an image file of the site:
@@ -48,16 +48,12 @@ Guarantees, for every <img> of a built page whose src is an image file of the si
 * Cost follows what changed: each copy is cached by content in the cache folder (outside
   site/) under a hash of the source's bytes, the copy's size and format, Pillow's version
   and this file; the copies a build lacks are encoded by a thread pool on every core
-  (Pillow releases the GIL for most of resizing and encoding), queued as soon as a page is
-  converted (on_page_content), so they are made while MkDocs converts and renders the
-  rest, and awaited when the page is written (on_post_page). The build log says how many
-  were encoded and how many came from the cache.
+  (Pillow releases the GIL for most of resizing and encoding), every page's queued before
+  the first page is rewritten. The step's output says how many were encoded.
 
-The post-build step (postbuild/: CSP, minify, compression) sees the final markup; the
-copies are images, which it leaves alone. Runs under `mkdocs serve` too.
-
-The work itself is plain functions and the `Images` class, on (HTML, page URL, site
-folder), with nothing of MkDocs: it could run as a step after the build, over site/.
+The first post-build step: the CSP, minify and compression steps see the final markup, and
+leave the copies (images) alone. The preview (`mkdocs serve`) shows the authors' files as
+they are.
 """
 
 from __future__ import annotations
@@ -65,7 +61,6 @@ from __future__ import annotations
 import hashlib
 import html as htmlmod
 import io
-import logging
 import os
 import posixpath
 import re
@@ -78,15 +73,11 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import PIL
-from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import Files
-from mkdocs.structure.pages import Page
 from PIL import Image, ImageOps
 
-import shared
+from hooks.shared import write_atomic
+from postbuild import StepError
 
-log = logging.getLogger("mkdocs.hooks.images")
 
 MAX_COLUMN = 830        # Material's widest content column, CSS px (34.4rem at a 24 px root: 826)
 MAX_WIDTH = 2 * MAX_COLUMN
@@ -172,7 +163,7 @@ def svg_size(text: str) -> tuple[int, int] | None:
 
 def probe(path: Path) -> Source | None:
     """What the file is, from its header (and, for a raster image, the hash of its bytes);
-    None if it is not an image Pillow or this hook can read."""
+    None if it is not an image Pillow or this step can read."""
     if path.suffix.lower() == ".svg":
         size = svg_size(path.read_text(encoding="utf-8", errors="replace"))
         return Source(path, "SVG", *size) if size else None
@@ -299,8 +290,7 @@ class Images:
         self.salt = salt
         self.workers = workers or os.cpu_count() or 1
         self.pool: ThreadPoolExecutor | None = None
-        # By site path ("images/x.png"): a page queued from docs/ and written into the site
-        # finds the same source and plan.
+        # By site path ("images/x.png"): each image is probed and planned once.
         self.plans: dict[tuple[str, int | None], Plan | None] = {}
         self.sources: dict[str, Source | None] = {}
         self.jobs: dict[str, Future] = {}
@@ -361,7 +351,7 @@ class Images:
     def make(self, source: Source, variant: Variant, cached: Path) -> Path:
         start = time.monotonic()
         data = encode(source.path, source.format, variant.width, variant.height, variant.ext)
-        shared.write_atomic(cached, data)
+        write_atomic(cached, data)
         with self.lock:
             self.encoded += 1
             self.seconds += time.monotonic() - start
@@ -372,7 +362,7 @@ class Images:
         try:
             return {name: job.result() for name, job in plan.jobs.items()}
         except Exception as error:
-            raise PluginError(f"hooks/images.py: {plan.source.path}: {error}") from error
+            raise StepError(f"{plan.source.path}: {error}") from error
 
     def close(self, cancel: bool = False) -> None:
         if self.pool is not None:
@@ -382,9 +372,7 @@ class Images:
     # -- pages
 
     def queue(self, html: str, page_url: str, root: Path) -> None:
-        """Queue the copies a page's images need, before the page is written: `root` holds
-        the files at their site paths (the site folder, or docs/, where a file of docs/
-        has the same path)."""
+        """Queue the copies a page's images need: `root` holds the files at their site paths."""
         for match in IMG.finditer(html):
             attrs = dict(attributes(match.group(0)))
             path = local_path(attrs.get("src", ""), page_url)
@@ -544,42 +532,31 @@ def local_path(url: str, page_url: str) -> str | None:
     return unquote(urlsplit(urljoin("http://site/" + page_url, url)).path.lstrip("/"))
 
 
-# --- the hook -------------------------------------------------------------------------------
-
-_images: Images | None = None
-
+# --- the step -------------------------------------------------------------------------------
 
 def salt() -> bytes:
     return hashlib.sha256(Path(__file__).read_bytes() + PIL.__version__.encode()).digest()
 
 
-def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    global _images
-    if _images is not None:
-        _images.close(cancel=True)
-    _images = Images(shared.cache_dir("images", Path(config.config_file_path).parent), salt())
-    return config
+def page_url(page: Path, site_dir: Path) -> str:
+    """The address a built file is served at, below the site: "jwt/" for jwt/index.html."""
+    relative = page.relative_to(site_dir).as_posix()
+    return relative.removesuffix("index.html") if page.name == "index.html" else relative
 
 
-def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    """Queue the copies this page's images need, while MkDocs goes on (docs/ holds them at
-    their site paths: the files are copied into the site only after every page is read)."""
-    _images.queue(html, page.url, Path(config.docs_dir))
-    return html
-
-
-def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
-    return _images.rewrite(output, page.url, Path(config.site_dir))
-
-
-def on_post_build(config: MkDocsConfig) -> None:
-    images = _images
-    images.close()
+def optimise_images(site_dir: Path, cache: Path) -> None:
+    """Every page's images made light: all copies queued first (encoded on every core), then
+    each page rewritten as its copies are ready."""
+    images = Images(cache, salt())
+    pages = {page: page.read_text(encoding="utf-8") for page in sorted(site_dir.rglob("*.html"))}
+    try:
+        for page, html in pages.items():
+            images.queue(html, page_url(page, site_dir), site_dir)
+        for page, html in pages.items():
+            if (rewritten := images.rewrite(html, page_url(page, site_dir), site_dir)) != html:
+                page.write_text(rewritten, encoding="utf-8")
+    finally:
+        images.close(cancel=True)
     if images.encoded or images.from_cache:
-        log.info(f"Image copies: {images.encoded} encoded ({images.seconds:.1f} s of work on "
-                 f"{images.workers} threads), {images.from_cache} from the cache")
-
-
-def on_build_error(error: Exception) -> None:
-    if _images is not None:
-        _images.close(cancel=True)
+        print(f"Image copies: {images.encoded} encoded ({images.seconds:.1f} s of work on {images.workers} "
+              f"threads), {images.from_cache} from the cache")
