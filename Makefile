@@ -100,9 +100,9 @@ screenshot: test-deps ## Retake the README screenshots
 audit: test-deps ## Lighthouse (mobile) on every page
 	$(BIN)/python -m tools.lighthouse
 
-# Build, serving and page-weight benchmarks (bench/README.md): reported in bench/results/,
-# never asserted. bench/run.py installs wrk, Zensical (its own venv) and the peer sites'
-# packages (bench/peers/, by npm ci into .cache/peers/) itself.
+# Benchmarks (bench/README.md): make site against the previous build (empty cache and warm,
+# today's notes and +100 generated), page weight and search cost. Reported in bench/results/,
+# never asserted; bench/decisions/ keeps the results of the ones dropped.
 bench: test-deps ## Benchmarks, reported in bench/results/ (never asserted)
 	$(BIN)/python -m bench.run
 

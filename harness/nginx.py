@@ -36,7 +36,7 @@ def server_conf(root: Path, port: int | str = "__PORT__", conf: str | None = Non
     return text
 
 
-def main_conf(workdir: Path, extra_http: str = "", root_workers: bool = True) -> str:
+def main_conf(workdir: Path, extra_http: str = "") -> str:
     """The image's own main config (nginx/nginx.conf), moved into a test folder: its /tmp
     paths and logs go to `workdir`, and it includes the test's copy of site.conf."""
     text = MAIN_CONF.read_text()
@@ -45,7 +45,7 @@ def main_conf(workdir: Path, extra_http: str = "", root_workers: bool = True) ->
     text = text.replace("error_log stderr warn;", f"error_log {workdir}/error.log warn;")
     text, n = re.subn(r"include /etc/nginx/conf\.d/\*\.conf;", f"include {workdir}/site.conf;\n    {extra_http}", text)
     assert n == 1, "nginx/nginx.conf must include /etc/nginx/conf.d/*.conf once"
-    if root_workers and os.geteuid() == 0:
+    if os.geteuid() == 0:
         # Started as root (CI), workers would drop to `nobody`, who cannot read pytest's
         # 0700 temp folders. Test harness only: the image runs nginx as a non-root user.
         text = "user root;\n" + text
@@ -55,15 +55,13 @@ def main_conf(workdir: Path, extra_http: str = "", root_workers: bool = True) ->
 class Nginx:
     """A real nginx process on a free loopback port; stop() ends it (by its PID)."""
 
-    def __init__(self, workdir: Path, server_config: str, extra_http: str = "", port: int | None = None,
-                 main_config: str | None = None):
+    def __init__(self, workdir: Path, server_config: str, extra_http: str = "", port: int | None = None):
         self.workdir = workdir
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "site.conf").write_text(server_config.replace("__PORT__", str(self.port)))
-        # main_config: a whole main config instead of the image's (the bench's bisect ladder).
-        (workdir / "nginx.conf").write_text(main_config if main_config is not None else main_conf(workdir, extra_http))
+        (workdir / "nginx.conf").write_text(main_conf(workdir, extra_http))
         check = subprocess.run([NGINX, "-t", "-e", str(workdir / "early-error.log"),
                                 "-c", str(workdir / "nginx.conf")],
                                capture_output=True, text=True)

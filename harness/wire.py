@@ -1,5 +1,5 @@
 """What a page costs on the wire, as Chromium received it: the measurement of the page-weight
-budgets (tests/test_budgets.py) and of the peer comparison (bench/peers.py), one code for
+budgets (tests/test_budgets.py) and of the page-weight benchmark (bench/), one code for
 both so the two cannot drift apart."""
 
 from __future__ import annotations
