@@ -1,4 +1,9 @@
-"""GitHub Pages: the workflow (schema and structure) and the site served under a sub-path.
+"""GitHub Pages: the workflow, as GitHub would run it, and the site served under a sub-path.
+
+The workflow is checked by what it does, not by what it says: which jobs each event runs,
+which runs wait for or cancel which, what each job may write, and the jobs' own steps
+replayed here (the build job's steps make the site it would publish). Its schema is
+checked by the pre-commit hook (tests/test_tooling.py).
 
 A project site lives at https://<owner>.github.io/<repo>/, not at "/". Every URL the
 site emits must stay under that prefix, which only works when the build gets
@@ -8,8 +13,12 @@ everything a browser would load."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 from collections import deque
@@ -20,13 +29,14 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
+from harness.context import copy_context
 from harness.nginx import fetch
 from harness.pages import PAGES
 from harness.pages_host import PREFIX
 from harness.paths import ROOT
 
 WORKFLOW = ROOT / ".github" / "workflows" / "pages.yml"
-CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
+BIN = Path(sys.executable).parent
 
 
 # A pinned action: a full commit SHA with its release in a comment, or an exact release.
@@ -35,24 +45,82 @@ PINNED_TAG = re.compile(r"^[\w.-]+/[\w.-]+(?:/[\w./-]+)?@v\d+\.\d+\.\d+$")
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)['"]?\s*\)""")
 
 
-# --- the workflow --------------------------------------------------------------------
+# --- the workflow's expressions -------------------------------------------------------
+
+EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+TOKEN = re.compile(r"\s*(?:(?P<text>'(?:[^']|'')*')|(?P<op>&&|\|\||==|!=|[!(),])|(?P<name>[A-Za-z_][\w.-]*))")
+PYTHON = {"&&": " and ", "||": " or ", "!": " not ", "true": "True", "false": "False", "null": "None"}
 
 
-def check_workflow(path: Path) -> subprocess.CompletedProcess:
-    # --builtin-schema: the schema ships with check-jsonschema, so this runs offline.
-    return subprocess.run(
-        [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.github-workflows", str(path)],
-        capture_output=True, text=True, timeout=120,
-    )
+def format_(text: str, *args) -> str:
+    return re.sub(r"\{(\d+)\}", lambda m: "" if args[int(m[1])] is None else str(args[int(m[1])]), text)
 
 
-def test_workflow_matches_github_schema(tmp_path):
-    result = check_workflow(WORKFLOW)
-    assert result.returncode == 0, result.stdout + result.stderr
-    # The validator must be able to say no: a typo'd permission level is rejected.
-    broken = tmp_path / "broken.yml"
-    broken.write_text(WORKFLOW.read_text().replace("contents: read", "contents: raed", 1))
-    assert check_workflow(broken).returncode != 0, "check-jsonschema accepted a broken workflow"
+def evaluate(expression: str, context: dict):
+    """A GitHub Actions expression in the forms the workflow uses: context names (a missing
+    one is null), 'strings', true, false, null, == != ! && || (which give one of their
+    operands, as GitHub's do), parentheses and format()."""
+    python, position, expression = [], 0, expression.strip()
+    while position < len(expression):
+        token = TOKEN.match(expression, position)
+        if token is None:
+            raise ValueError(f"this test cannot read {expression!r} from {expression[position:]!r}")
+        position = token.end()
+        if token["text"]:
+            python.append(repr(token["text"][1:-1].replace("''", "'")))
+        elif token["name"]:
+            name = token["name"]
+            python.append("format_" if name == "format" else PYTHON.get(name, f"get({name!r})"))
+        else:
+            python.append(PYTHON.get(token["op"], token["op"]))
+    return eval("".join(python), {"__builtins__": {}}, {"get": context.get, "format_": format_})
+
+
+def resolve(value, context: dict):
+    """A workflow value with its ${{ }} worked out: the expression's own value where the
+    whole value is one, else the text with each expression's value in its place."""
+    if not isinstance(value, str):
+        return value
+    whole = EXPRESSION.fullmatch(value.strip())
+    if whole:
+        return evaluate(whole[1], context)
+    return EXPRESSION.sub(lambda m: text(evaluate(m[1], context)), value)
+
+
+def text(value) -> str:
+    return "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def holds(condition, context: dict) -> bool:
+    """An `if:`, which may be written with or without ${{ }}."""
+    if condition is None or isinstance(condition, bool):
+        return condition is not False
+    whole = EXPRESSION.fullmatch(condition.strip())
+    return bool(evaluate(whole[1] if whole else condition, context))
+
+
+# --- what GitHub runs for each event --------------------------------------------------
+
+GITHUB = {"github.server_url": "https://github.com", "github.repository": "owner/backend-notes",
+          "github.sha": "0" * 40}
+
+
+def push(branch: str, event: str = "push") -> dict:
+    return {**GITHUB, "github.event_name": event, "github.ref": f"refs/heads/{branch}", "github.ref_name": branch}
+
+
+def pull_request(number: int) -> dict:
+    return {**GITHUB, "github.event_name": "pull_request", "github.ref": f"refs/pull/{number}/merge",
+            "github.ref_name": f"{number}/merge", "github.base_ref": "main", "github.event.number": number}
+
+
+EVENTS = {
+    "a push to main": push("main"),
+    "a push to another branch": push("topic"),
+    "a pull request into main": pull_request(7),
+    "a run by hand on main": push("main", "workflow_dispatch"),
+    "a run by hand on another branch": push("topic", "workflow_dispatch"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -64,100 +132,85 @@ def steps_using(job: dict, action: str) -> list[dict]:
     return [s for s in job["steps"] if s.get("uses", "").split("@")[0] == action]
 
 
-def run_steps(job: dict) -> list[dict]:
-    return [s for s in job["steps"] if "run" in s]
+def needs(job: dict) -> list[str]:
+    return [job["needs"]] if isinstance(job.get("needs"), str) else job.get("needs", [])
 
 
-def test_workflow_triggers_and_concurrency(workflow):
+def triggered(workflow: dict, context: dict) -> bool:
     on = workflow.get("on", workflow.get(True))  # YAML 1.1 reads the key `on` as True
-    assert on["push"]["branches"] == ["main"]
-    assert "workflow_dispatch" in on
-    # Pull requests (Dependabot's too) run the tests, so an update is proven before merging.
-    assert on["pull_request"]["branches"] == ["main"]
-    assert set(on) == {"push", "pull_request", "workflow_dispatch"}
-    assert "if" not in workflow["jobs"]["test"], "the tests run for every event"
-    # Only main is built and deployed (a pull request's ref is refs/pull/<n>/merge).
-    for name in ("build", "deploy"):
-        assert workflow["jobs"][name]["if"] == "github.ref == 'refs/heads/main'", name
-    # Deploys share one group and are never cancelled; a pull request's runs have their own.
-    assert workflow["concurrency"]["group"] == (
-        "${{ github.event_name == 'pull_request' && format('pages-pr-{0}', github.event.number) || 'pages' }}")
-    assert workflow["concurrency"]["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
+    on = {on: None} if isinstance(on, str) else dict.fromkeys(on) if isinstance(on, list) else on
+    event = context["github.event_name"]
+    branches = (on[event] or {}).get("branches") if event in on else []
+    branch = context.get("github.base_ref") or context["github.ref_name"]
+    return branches is None or any(fnmatch.fnmatchcase(branch, pattern) for pattern in branches)
 
 
-def test_checkouts_have_the_full_readable_history(workflow):
-    # True "last updated" dates need every commit (hooks/dates.py shows none in a shallow
-    # clone), and git must be allowed to read a checkout owned by the runner's user.
-    for name in ("test", "build"):
-        job = workflow["jobs"][name]
-        (checkout,) = steps_using(job, "actions/checkout")
-        assert checkout["with"]["fetch-depth"] == 0, name
-        steps = job["steps"]
-        safe = [s for s in run_steps(job) if "safe.directory" in s["run"]]
-        assert safe and safe[0]["run"] == 'git config --global --add safe.directory "$GITHUB_WORKSPACE"', name
-        make = next(s for s in run_steps(job) if re.search(r"\bmake (test|site)\b", s["run"]))
-        assert steps.index(checkout) < steps.index(safe[0]) < steps.index(make), name
+def jobs_run(workflow: dict, context: dict, failing: tuple[str, ...] = ()) -> set[str]:
+    """The jobs GitHub runs for the event: a job runs once every job it needs has run and
+    succeeded, and its `if` holds. The `failing` jobs run and fail."""
+    if not triggered(workflow, context):
+        return set()
+    jobs, decided, ran = workflow["jobs"], set(), set()
+    while len(decided) < len(jobs):
+        ready = [name for name in jobs if name not in decided and set(needs(jobs[name])) <= decided]
+        assert ready, f"jobs that need a missing job, or each other: {set(jobs) - decided}"
+        for name in ready:
+            decided.add(name)
+            if all(n in ran and n not in failing for n in needs(jobs[name])) and holds(jobs[name].get("if"), context):
+                ran.add(name)
+    return ran
 
 
-def test_workflow_permissions_are_least(workflow):
-    assert workflow["permissions"] == {"contents": "read"}
-    jobs = workflow["jobs"]
-    assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
-    for name, job in jobs.items():
-        if name == "deploy":
-            continue
-        granted = job.get("permissions", workflow["permissions"])
-        assert all(level == "read" for level in granted.values()), f"job {name} may write: {granted}"
-        assert "id-token" not in granted, f"job {name} can mint an OIDC token"
+def test_pull_requests_are_tested_and_only_main_is_deployed(workflow):
+    runs = {event: jobs_run(workflow, context) for event, context in EVENTS.items()}
+    # Every pull request (Dependabot's too) runs the tests and the image test, so an update
+    # is proven before it is merged; nothing of it reaches Pages.
+    assert {"test", "container"} <= runs["a pull request into main"], runs
+    assert "deploy" not in runs["a pull request into main"], runs
+    for event in ("a push to main", "a run by hand on main"):
+        assert {"test", "container", "build", "deploy"} <= runs[event], (event, runs[event])
+    for event in ("a push to another branch", "a run by hand on another branch"):
+        assert "deploy" not in runs[event], (event, runs[event])
+    # Nothing is deployed if a test fails.
+    assert "deploy" not in jobs_run(workflow, EVENTS["a push to main"], failing=("test",))
 
 
-def test_workflow_jobs(workflow):
-    jobs = workflow["jobs"]
-    assert set(jobs) == {"test", "container", "build", "deploy"}
+def concurrency(workflow: dict, context: dict) -> tuple[str | None, bool]:
+    """The run's concurrency group, and whether a newer run in that group cancels it."""
+    setting = workflow.get("concurrency") or {}
+    setting = {"group": setting} if isinstance(setting, str) else setting
+    return resolve(setting.get("group"), context), bool(resolve(setting.get("cancel-in-progress", False), context))
 
-    test = jobs["test"]
-    image = test["container"] if isinstance(test["container"], str) else test["container"]["image"]
-    assert image == "debian:12"
-    commands = "\n".join(s["run"] for s in run_steps(test))
-    assert re.search(r"(?m)^\s*make test\s*$", commands), "the test job must run `make test`"
-    for package in ("python3", "python3-venv", "make", "git", "ca-certificates"):
-        assert re.search(rf"(?<![\w-]){re.escape(package)}(?![\w-])", commands), f"{package} not installed"
-    cache = steps_using(test, "actions/cache")
-    assert cache and cache[0]["with"]["path"] == "~/.cache/pip"
-    assert "hashFiles('requirements*.txt')" in cache[0]["with"]["key"]
 
-    # The image test needs a Docker engine: the container job runs it on the runner's own
-    # Docker (real base images); the test job's debian:12 container leaves it out.
-    container = jobs["container"]
-    assert "container" not in container and container["runs-on"].startswith("ubuntu")
-    commands = "\n".join(s["run"] for s in run_steps(container))
-    assert re.search(r"(?m)\bmake test-container\s*$", commands)
-    assert [s["env"]["IMAGE_TEST_ENGINE"] for s in run_steps(container) if "make" in s["run"]] == ["system"]
-    suite = [s for s in run_steps(test) if re.search(r"(?m)^\s*make test\s*$", s["run"])]
-    assert suite[0].get("env", {}).get("PYTEST_ADDOPTS") == "--ignore=tests/test_image.py"
+def test_a_deploy_is_never_cancelled_and_pull_requests_run_apart(workflow):
+    main = concurrency(workflow, EVENTS["a push to main"])
+    by_hand = concurrency(workflow, EVENTS["a run by hand on main"])
+    first, second = concurrency(workflow, pull_request(7)), concurrency(workflow, pull_request(8))
+    # Runs that deploy take turns, one deployment at a time, and none cancels another: a
+    # deploy cut off half-way can leave Pages without a live version.
+    assert main[0] and main == by_hand and main[1] is False, (main, by_hand)
+    # A pull request's runs are a group of their own, where a newer push cancels the older
+    # run; no pull request waits behind a deploy or behind another pull request.
+    assert first[1] and second[1], (first, second)
+    assert len({main[0], first[0], second[0]}) == 3, (main, first, second)
 
-    build_job = jobs["build"]
-    assert build_job["needs"] == "test"
-    configure = steps_using(build_job, "actions/configure-pages")
-    assert len(configure) == 1 and configure[0]["id"] == "pages"
-    site_steps = [s for s in run_steps(build_job) if "make site" in s["run"]]
-    assert len(site_steps) == 1, "the build job must build with `make site`"
-    site_step = site_steps[0]
-    assert not any("mkdocs" in s["run"] for s in run_steps(build_job)), "build through make, not mkdocs"
-    assert site_step["env"]["SITE_URL"] == "${{ steps.pages.outputs.base_url }}/"
-    assert site_step["env"]["EDIT_URI"] == (
-        "${{ github.server_url }}/${{ github.repository }}/edit/${{ github.ref_name }}/docs/"
-    )
-    steps = build_job["steps"]
-    upload = steps_using(build_job, "actions/upload-pages-artifact")
-    assert len(upload) == 1 and upload[0]["with"]["path"] == "site"
-    assert steps.index(configure[0]) < steps.index(site_step) < steps.index(upload[0])
 
-    deploy = jobs["deploy"]
-    assert deploy["needs"] == "build"
-    assert deploy["environment"] == {"name": "github-pages", "url": "${{ steps.deployment.outputs.page_url }}"}
-    deploy_steps = steps_using(deploy, "actions/deploy-pages")
-    assert len(deploy_steps) == 1 and deploy_steps[0]["id"] == "deployment"
+def writes(granted) -> set[str]:
+    if isinstance(granted, dict):
+        return {scope for scope, level in granted.items() if level == "write"}
+    return {"everything"} if granted == "write-all" else set()
+
+
+def test_only_jobs_that_run_nothing_from_the_repository_can_write(workflow):
+    for name, job in workflow["jobs"].items():
+        # A job without a block of its own has the workflow's; without either, the
+        # repository's default, which may be write-all.
+        granted = writes(job.get("permissions", workflow.get("permissions", "write-all")))
+        own_code = [s.get("name") or s.get("uses") or s["run"] for s in job["steps"]
+                    if "run" in s or s.get("uses", "").startswith(("actions/checkout@", "./"))]
+        assert not (granted and own_code), f"job {name} may write {sorted(granted)} and runs {own_code}"
+        if steps_using(job, "actions/deploy-pages"):  # what the action needs to publish
+            assert {"pages", "id-token"} <= granted, f"job {name} cannot deploy: {sorted(granted)}"
 
 
 def test_every_action_is_pinned(workflow):
@@ -169,6 +222,144 @@ def test_every_action_is_pinned(workflow):
     for line in WORKFLOW.read_text().splitlines():
         if re.search(r"\buses:\s*\S+@[0-9a-f]{40}\b", line):
             assert re.search(r"@[0-9a-f]{40}\s+#\s*v\d+\.\d+\.\d+\b", line), f"no # vX.Y.Z comment: {line.strip()}"
+
+
+# --- the jobs' steps, replayed ---------------------------------------------------------
+# Each `run` goes to bash -e in $GITHUB_WORKSPACE with the step's env, as on a runner.
+# Stand-ins take the place of what this machine cannot or must not do: the packages a step
+# apt-installs are here already, and in a job's bare debian:12 container git is missing
+# until a step installs it. Of the actions, those given do their part; the rest nothing.
+
+STAND_INS = {
+    "apt-get": 'for p in "$@"; do [ "$p" = git ] && ln -sf __GIT__ "$(dirname "$0")/git"; done; exit 0\n',
+    "sudo": 'while [ "${1#-}" != "$1" ]; do shift; done\nexec "$@"\n',  # root already, as in CI
+}
+NO_GIT = 'echo "git: command not found" >&2\nexit 127\n'
+
+
+def replay(job: dict, context: dict, workspace: Path, actions: dict, stand_ins: dict | None = None) -> None:
+    """Runs the job's steps in order, in `workspace`; stops at the first that fails."""
+    tools = workspace.parent / "bin"
+    tools.mkdir(parents=True)
+    scripts = {**STAND_INS, **({"git": NO_GIT} if "container" in job else {}), **(stand_ins or {})}
+    for name, script in scripts.items():
+        (tools / name).write_text("#!/bin/sh\n" + script.replace("__GIT__", shutil.which("git")))
+        (tools / name).chmod(0o755)
+    (workspace.parent / "home").mkdir()
+    env = {"PATH": f"{tools}:{os.environ['PATH']}", "HOME": str(workspace.parent / "home"), "LANG": "C.UTF-8",
+           "CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(workspace),
+           "RUNNER_TEMP": str(workspace.parent)}
+    workspace.mkdir(exist_ok=True)
+    context = dict(context)
+    for step in job["steps"]:
+        if "uses" in step:
+            outputs = actions.get(step["uses"].split("@")[0], lambda step, env, job: {})(step, env, job)
+            context.update({f"steps.{step.get('id')}.outputs.{key}": value for key, value in outputs.items()})
+            continue
+        step_env = {key: text(resolve(value, context))
+                    for key, value in {**job.get("env", {}), **step.get("env", {})}.items()}
+        shell = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"]  # GitHub's bash
+        result = subprocess.run([*shell, resolve(step["run"], context)], env={**env, **step_env},
+                                cwd=workspace / step.get("working-directory", "."),
+                                capture_output=True, text=True, timeout=900)
+        name = step.get("name", step["run"])
+        assert result.returncode == 0, f"step {name!r} failed:\n{result.stdout}\n{result.stderr}"
+
+
+def checkout(step: dict, env: dict, job: dict) -> dict:
+    """actions/checkout: with git on the PATH a clone, as deep as fetch-depth says (its
+    default, 1, is a shallow clone; 0 the whole history), else the files alone, no .git.
+    The files are this tree's (the build context), over the history of its commits. In a
+    job's container the checkout belongs to the runner's user, not to the job's root (so
+    where this runs as root, to another user)."""
+    workspace = Path(env["GITHUB_WORKSPACE"])
+    if subprocess.run(["git", "--version"], env=env, capture_output=True).returncode == 0:
+        depth = (step.get("with") or {}).get("fetch-depth", 1)
+        subprocess.run(["git", "clone", "-q", "--no-checkout", *(["--depth", str(depth)] if depth else []),
+                        f"file://{ROOT}", str(workspace)], check=True, capture_output=True)
+    copy_context(workspace)
+    (workspace / ".venv").symlink_to(BIN.parent)  # the pinned packages, installed here already
+    if "container" in job and os.geteuid() == 0:
+        subprocess.run(["chown", "-R", "-h", "1001:1001", str(workspace)], check=True)
+    return {}
+
+
+PAGES_URL = "https://owner.github.io/backend-notes/"
+
+
+@pytest.fixture(scope="module")
+def published(workflow, tmp_path_factory) -> Path:
+    """What the job that uploads the Pages artifact uploads, its steps replayed for a push
+    to main, with configure-pages' answer for the repository's Pages address."""
+    (job,) = [job for job in workflow["jobs"].values() if steps_using(job, "actions/upload-pages-artifact")]
+    uploaded = []
+    actions = {
+        "actions/checkout": checkout,
+        # configure-pages gives the address without its trailing slash
+        "actions/configure-pages": lambda step, env, job: {"base_url": PAGES_URL.rstrip("/")},
+        "actions/upload-pages-artifact": lambda step, env, job: uploaded.append(
+            Path(env["GITHUB_WORKSPACE"]) / (step.get("with") or {}).get("path", "_site")) or {},
+    }
+    replay(job, EVENTS["a push to main"], tmp_path_factory.mktemp("runner") / "workspace", actions)
+    assert len(uploaded) == 1 and uploaded[0].is_dir(), f"nothing built where the artifact is taken: {uploaded}"
+    return uploaded[0]
+
+
+def page(site: Path, path: str) -> BeautifulSoup:
+    return BeautifulSoup((site / path / "index.html").read_text(encoding="utf-8"), "html.parser")
+
+
+def test_the_published_site_is_built_for_its_pages_address(published):
+    for path in PAGES:
+        canonical = page(published, path).find("link", rel="canonical")
+        assert canonical is not None and canonical["href"] == PAGES_URL + path, f"/{path}: {canonical}"
+    locs = re.findall(r"<loc>\s*([^<\s]+)\s*</loc>", (published / "sitemap.xml").read_text(encoding="utf-8"))
+    assert sorted(locs) == sorted(PAGES_URL + path for path in PAGES)
+    # The 404 page is served at any depth: its assets are absolute, under the address.
+    missing = BeautifulSoup((published / "404.html").read_text(encoding="utf-8"), "html.parser")
+    assets = [el["href"] for el in missing.select("link[rel=stylesheet][href]")]
+    assets += [el["src"] for el in missing.select("script[src]")]
+    assert assets and all(urljoin(PAGES_URL + "a/b/", a).startswith(PAGES_URL) for a in assets), assets
+
+
+def test_each_published_page_links_to_its_source_for_editing(published):
+    for path, (source, _, _) in PAGES.items():
+        edit = page(published, path).find("a", rel="edit")
+        expected = f"https://github.com/owner/backend-notes/edit/main/docs/{source}"
+        assert edit is not None and edit["href"] == expected, f"/{path}: {edit}"
+
+
+def test_each_published_page_shows_when_it_last_changed(published):
+    # The whole history reaches the build and git reads it, though the checkout is not the
+    # job's own: every page with a commit shows its date. (A page not committed yet has none.)
+    committed = [path for path, (source, _, _) in PAGES.items()
+                 if subprocess.run(["git", "log", "-1", "--format=%H", "--", f"docs/{source}"], cwd=ROOT,
+                                   capture_output=True, text=True).stdout.strip()]
+    assert committed, "no page has a commit"
+    for path in committed:
+        assert page(published, path).select(".md-source-file time"), f"/{path} shows no date"
+
+
+def test_a_pull_request_runs_every_test_file(workflow, tmp_path):
+    """The jobs a pull request runs, replayed with a `make` that only notes what it was
+    asked: what `make` would then run of pytest, with the step's PYTEST_ADDOPTS, collects
+    every test file."""
+    record = {"make": 'printf "%s|%s\\n" "$*" "${PYTEST_ADDOPTS:-}" >> "$RUNNER_TEMP/make.log"\n'}
+    context = EVENTS["a pull request into main"]
+    for name in jobs_run(workflow, context):
+        (tmp_path / name).mkdir()
+        replay(workflow["jobs"][name], context, tmp_path / name / "workspace", {}, record)
+    calls = [line.split("|") for log in tmp_path.glob("*/make.log") for line in log.read_text().splitlines()]
+    collected = set()
+    for targets, addopts in calls:
+        plan = subprocess.run(["make", "--no-print-directory", "-n", *shlex.split(targets)], cwd=ROOT,
+                              capture_output=True, text=True).stdout
+        for command in re.findall(r"(?m)^\S*/pytest\b.*$", plan):
+            listed = subprocess.run([*shlex.split(command), "--collect-only", "-q"], cwd=ROOT, capture_output=True,
+                                    text=True, env={**os.environ, "PYTEST_ADDOPTS": addopts}, timeout=300).stdout
+            collected |= set(re.findall(r"(?m)^(?:ERROR )?(tests/\S+?\.py)\b", listed))
+    every = {path.relative_to(ROOT).as_posix() for path in (ROOT / "tests").glob("test_*.py")}
+    assert calls and every <= collected, f"no job runs {sorted(every - collected)} (make called with {calls})"
 
 
 # --- the site under a sub-path ------------------------------------------------------
