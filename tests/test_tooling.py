@@ -87,16 +87,24 @@ def test_pre_commit_passes_on_the_tree_and_downloads_nothing(hooks, tmp_path):
         assert re.search(rf"(?m)^{re.escape(name)}\.+Passed$", result.stdout), result.stdout
 
 
+def linted_folders() -> list[str]:
+    """The folders whose Python `make lint` checks (ruff's own list of files)."""
+    listed = run([str(BIN / "ruff"), "check", "--no-cache", "--show-files"]).stdout.split()
+    return sorted({Path(path).relative_to(ROOT).parts[0] for path in listed})
+
+
 def test_each_hook_fails_on_a_broken_file(hooks, tmp_path):
-    """pre-commit itself, on a git repository of the project in which every hook has one
-    broken file of its kind, where it stands in the project: each hook fails, naming it."""
+    """pre-commit itself, on a git repository of the project in which every hook has a
+    broken file of its kind, where it stands in the project: each hook fails, naming it.
+    The ruff hook finds the bug in every folder `make lint` checks."""
     project = copy_context(tmp_path / "project")
     for name in (".pre-commit-config.yaml", "pyproject.toml", ".github/workflows/pages.yml", ".github/dependabot.yml"):
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, project / name)
     (project / ".venv").symlink_to(BIN.parent)
-    (project / "tests").mkdir()
-    (project / "tests" / "closures.py").write_text(CLOSURE)
+    for folder in linted_folders():
+        (project / folder).mkdir(exist_ok=True)
+        (project / folder / "closures.py").write_text(CLOSURE)
     cors = project / "docs" / "cors.md"
     cors.write_text(cors.read_text(encoding="utf-8") + "\nBole to ðŸš€ fast.\n", encoding="utf-8")
     jwt = project / "docs" / "jwt.md"
@@ -115,7 +123,9 @@ def test_each_hook_fails_on_a_broken_file(hooks, tmp_path):
     assert result.returncode == 1, result.stdout + result.stderr
     for name in hooks.values():
         assert re.search(rf"(?m)^{re.escape(name)}\.+Failed$", result.stdout), f"{name}:\n{result.stdout}"
-    assert "tests/closures.py" in result.stdout and "B023" in result.stdout
+    assert "B023" in result.stdout
+    for folder in linted_folders():
+        assert re.search(rf"{folder}/closures\.py:\d+:\d+", result.stdout), f"the ruff hook skips {folder}/"
     assert re.search(r"docs/cors\.md:\d+: .*mojibake", result.stdout), result.stdout
     assert "docs/jwt.md:2: front matter needs a 'description'" in result.stdout
     assert "examples/notes-api/Dockerfile" in result.stdout  # hadolint names the file it faults
