@@ -266,16 +266,21 @@ class Engine:
             return forced, f"NOTES_DOCKER={forced}"
         where = os.environ.get("DOCKER_HOST") or "its default socket"
         try:
-            server = self.docker("version", "--format", "{{.Server.Version}}", check=False, timeout=20)
+            answer = self.docker("version", "--format", "{{.Client.Version}} {{.Server.Version}}", check=False,
+                                 timeout=20)
         except (OSError, subprocess.TimeoutExpired):
-            server = None
-        if not server or server.returncode:
+            answer = None
+        if not answer or answer.returncode:
             return "private", f"the machine's Docker does not answer on {where}"
+        client, server = answer.stdout.split()
+        # The Dockerfile needs BuildKit: built into clients before 23, the buildx plugin since.
+        if int(client.split(".")[0]) >= 23 and self.docker("buildx", "version", check=False).returncode:
+            return "private", f"the machine's docker client {client} has no buildx, so it cannot build with BuildKit"
         for image, _ in base_images(self.project / "Dockerfile"):
             got, how = self.obtain(image)
             if not got:
                 return "private", f"the machine's Docker (on {where}) cannot get {image}: {how}"
-        return "machine", (f"the machine's Docker answers on {where} (server {server.stdout.strip()}) "
+        return "machine", (f"the machine's Docker answers on {where} (server {server}) "
                            "and has the Dockerfile's base images")
 
     def env(self) -> dict:
