@@ -66,8 +66,10 @@ lint: $(VENV)/.test-deps ## Lint the project's Python with ruff (pyproject.toml)
 	$(BIN)/ruff check --no-cache
 
 # The image alone: built from the Dockerfile by a real Docker engine, run with compose.yaml's
-# settings and checked from outside (tests/test_image.py). The test installs Docker and the
-# rest from Debian itself and starts and stops its own daemon; `make test` runs it too.
+# settings and checked from outside (tests/test_image.py). It uses the machine's Docker where
+# it answers and has (or can pull) the base images; otherwise it installs Docker from Debian
+# and runs its own daemon with stand-in base images. The output says which and why;
+# NOTES_DOCKER=machine|private forces the choice. `make test` runs it too.
 test-container: $(VENV)/.test-deps ## Build and run the image for real, check it from outside
 	$(BIN)/pytest -ra tests/test_image.py
 
