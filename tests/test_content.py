@@ -149,8 +149,9 @@ def test_coverage_check_can_fail(site):
 
 # --- every change marked ----------------------------------------------------------
 # The one convention (README, "Add a note"; docs/REVIEW.md): an admonition is either
-#   !!! warning "Correction: <what>"       the author's line above it is wrong or outdated
-#   !!! note "<title> (editor ne joda)"    anything the editor added
+#   !!! warning "Correction: <what>"       the author's line above it is wrong or outdated (always open)
+#   !!! note "<title> (editor ne joda)"    anything the editor added, shown open
+#   ??? note "<title> (editor ne joda)"    the same, collapsed: depth one tap away
 # and every other line of a note page is the author's own (or plain formatting).
 
 ADMONITION = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>!!!|\?\?\?\+?)(?P<rest>.*)$")
@@ -183,10 +184,11 @@ def admonition_problems(text: str, name: str) -> list[str]:
         if not match or number in fenced:
             continue
         where = f"{name}:{number + 1}"
-        if match.group("marker") != "!!!":
-            problems.append(f"{where}: collapsible '???' box (a correction must not hide): {line.strip()}")
-            continue
         head = re.fullmatch(r' ([a-z]+) "(.*)"[ \t]*', match.group("rest"))
+        if match.group("marker") != "!!!" and (match.group("marker") == "???+" or not head or head.group(1) != "note"):
+            problems.append(f"{where}: only an addition collapses ('??? note', closed); a correction stays open: "
+                            f"{line.strip()}")
+            continue
         if not head:
             problems.append(f"{where}: an admonition needs one kind and a quoted title: {line.strip()}")
         elif head.group(1) not in ALLOWED_TITLE:
@@ -213,7 +215,10 @@ def test_admonitions_follow_the_convention():
     ('!!! note "Dhyan rakho"', True),                               # an addition not marked as one
     ('!!! warning "Minor update"', True),                           # a correction not named one
     ("!!! note", True),                                             # no title
-    ('??? note "Preflight (editor ne joda)"', True),                # collapsed
+    ('??? note "Preflight (editor ne joda)"', False),               # an addition, collapsed
+    ('??? warning "Correction: hidden"', True),                     # a correction must not hide
+    ('???+ note "Preflight (editor ne joda)"', True),               # open: that is !!!
+    ('??? note "Preflight"', True),                                 # collapsed, but not marked
     ('```markdown\n!!! tip "shown as an example"\n```', False),     # inside a code block
 ])
 def test_admonition_check_can_fail(box, wrong):
@@ -221,6 +226,50 @@ def test_admonition_check_can_fail(box, wrong):
     assert bool(problems) is wrong, problems
     if wrong:
         assert problems[0].startswith("docs/x.md:3: ")
+
+
+# --- the author's notes first -------------------------------------------------------
+# What a reader sees of the editors without opening anything (open boxes, and the titles of
+# collapsed ones) is at most EDITOR_SHARE times the author's own text on the page, plus two
+# sentences for each Correction, which is always open: depth is one tap away.
+EDITOR_SHARE = 3
+CORRECTION_ALLOWANCE = 300  # characters: a Correction's fix in one or two sentences
+
+
+def seen_text(soup: BeautifulSoup) -> dict[str, int]:
+    """Characters (whitespace collapsed) of the article a reader sees: the author's (outside
+    every box), the editors' seen without opening anything, Corrections, and closed ones."""
+    article = soup.select_one("article")
+    for chrome in article.select("a.headerlink, .md-source-file, .md-tags, .md-content__button"):
+        chrome.decompose()
+    size = lambda element: len(" ".join(element.get_text(" ").split()))
+    boxes = article.select("div.admonition, details")
+    outer = [box for box in boxes if not any(parent in boxes for parent in box.parents)]
+    seen = sum(size(box.summary) if box.name == "details" and not box.has_attr("open") else size(box)
+               for box in outer)
+    corrections = [box for box in outer if "warning" in box.get("class", [])]
+    return {"author": size(article) - sum(size(box) for box in outer), "editors_seen": seen,
+            "corrections": len(corrections), "closed_corrections": sum(box.name == "details" for box in corrections)}
+
+
+@pytest.mark.parametrize("path", [p for p in PAGES if p not in EDITOR_PAGES])
+def test_the_authors_notes_come_first(site, path):
+    seen = seen_text(page_html(site, path))
+    allowance = EDITOR_SHARE * seen["author"] + CORRECTION_ALLOWANCE * seen["corrections"]
+    print(f"/{path}: {seen}, allowance {allowance}")
+    assert not seen["closed_corrections"], f"/{path}: a Correction is collapsed"
+    assert seen["editors_seen"] <= allowance, (
+        f"/{path}: the editors' boxes show {seen['editors_seen']} characters without a tap, against "
+        f"{seen['author']} of the author's (allowance {allowance}): collapse the depth into '??? note' boxes")
+
+
+def test_seen_text_counts_what_a_reader_sees():
+    page = BeautifulSoup(
+        '<article><p>Author ki line.</p><div class="admonition warning"><p class="admonition-title">Correction: x'
+        '</p><p>Fix.</p></div><details class="note"><summary>Detail (editor ne joda)</summary><p>' + "Lamba. " * 50
+        + '</p></details></article>', "html.parser")
+    assert seen_text(page) == {"author": len("Author ki line."), "corrections": 1, "closed_corrections": 0,
+                               "editors_seen": len("Correction: x Fix.") + len("Detail (editor ne joda)")}
 
 
 def unmarked_lines(text: str, author_lines: list[str], renamed: dict | None = None) -> list[tuple[int, str]]:
