@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections import Counter
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from bs4 import BeautifulSoup
 
 from harness.browser import AXE_JS, SEARCH_INPUT, WCAG_TAGS, PageWatch, focus_search, search
 from harness.pages import PAGES
@@ -90,6 +93,50 @@ def test_search_result_leads_to_the_page(open_page, server, path):
     page.locator("li.md-search-result__item > a").first.click()
     page.wait_for_url(re.compile(r"/redis/"))
     wait_for_h1(page, PAGES["redis/"][1])
+
+
+def collapsed_only_word(site: Path) -> tuple[str, str]:
+    """(page, word): a word that the whole site has only inside one page's collapsed boxes,
+    never in a box's title: what a reader finds only by search or by opening the box."""
+    inside: dict[str, set[str]] = {}
+    elsewhere: set[str] = set()
+    for path in PAGES:
+        article = BeautifulSoup((site / path / "index.html").read_text(encoding="utf-8"), "html.parser").article
+        for box in article.select("details:not([open])"):
+            box.summary.decompose()
+            inside.setdefault(path, set()).update(re.findall(r"\b[a-z]{7,}\b", box.get_text(" ").lower()))
+            box.decompose()
+        elsewhere.update(re.findall(r"\b[a-z]{7,}\b", article.get_text(" ").lower()))
+    counts = Counter(word for words in inside.values() for word in words)
+    found = sorted((word, path) for path, words in inside.items() for word in words
+                   if counts[word] == 1 and word not in elsewhere)
+    assert found, "no word lives only inside a collapsed box: nothing to check"
+    word, path = found[0]
+    return path, word
+
+
+def test_a_collapsed_box_is_found_by_search_and_opens_for_a_link_into_it(open_page, server, site):
+    """Depth one tap away is never lost: search finds what only a collapsed box says, and a
+    link to a place inside a collapsed box opens it and scrolls to it (Material's details
+    component, kept in the page script)."""
+    path, word = collapsed_only_word(site)
+    page = open_page("")
+    focus_search(page, key="s")
+    assert search(page, word, server.url("/"))[0] == path, word
+    page.locator("li.md-search-result__item > a").first.click()
+    page.wait_for_url(re.compile(re.escape(server.url("/" + path))))
+    wait_for_h1(page, PAGES[path][1])
+    # The element holding the word, inside its closed box, becomes a link's target.
+    page.evaluate("""word => {
+      const box = [...document.querySelectorAll("article details:not([open])")]
+        .find(d => d.innerText.toLowerCase().includes(word) || d.textContent.toLowerCase().includes(word));
+      const held = [...box.querySelectorAll("p, li, pre, td")].find(e => e.textContent.toLowerCase().includes(word));
+      held.id = "inside-the-box";
+    }""", word)
+    page.evaluate("() => { location.hash = '#inside-the-box'; }")
+    page.wait_for_function("() => document.getElementById('inside-the-box').closest('details').open", timeout=5000)
+    page.wait_for_function("""() => { const r = document.getElementById('inside-the-box').getBoundingClientRect();
+                                      return r.top >= 0 && r.top < innerHeight; }""", timeout=5000)
 
 
 def test_search_works_under_a_sub_path(open_page, pages_base):
