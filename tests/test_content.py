@@ -248,8 +248,11 @@ def seen_text(soup: BeautifulSoup) -> dict[str, int]:
     seen = sum(size(box.summary) if box.name == "details" and not box.has_attr("open") else size(box)
                for box in outer)
     corrections = [box for box in outer if "warning" in box.get("class", [])]
-    return {"author": size(article) - sum(size(box) for box in outer), "editors_seen": seen,
-            "corrections": len(corrections), "closed_corrections": sum(box.name == "details" for box in corrections)}
+    counts = {"editors_seen": seen, "corrections": len(corrections),
+              "closed_corrections": sum(box.name == "details" for box in corrections)}
+    for box in outer:
+        box.decompose()
+    return {"author": size(article), **counts}
 
 
 @pytest.mark.parametrize("path", [p for p in PAGES if p not in EDITOR_PAGES])
