@@ -395,6 +395,8 @@ def review_rows() -> dict[str, list[dict]]:
         if heading := re.match(r"^## `/(.*)` ", line):
             current = heading.group(1)
             rows[current] = []
+        elif line.startswith("## "):
+            current = None  # a section that is not a page's (the glossary's)
         elif current is not None and line.startswith("| ") and not re.match(r"^\| (#|---)", line):
             cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
             assert len(cells) == 5, f"REVIEW.md row with {len(cells)} cells: {line}"
@@ -468,6 +470,34 @@ def test_revision_page_links_every_note_and_every_line_links(site):
     assert not unlinked, "revision lines that link no note:\n" + "\n".join(unlinked)
     for heading in [h.get_text(" ", strip=True) for h in article.select("h2")]:
         assert heading, "every topic is its own section"
+
+
+# Facts the revision page repeats from a note, pinned on both sides: (text on the revision
+# page, the note, the same fact as the note writes it). A note whose fact changes fails its
+# pin until the cheat sheet follows (or the pin is moved with both).
+REVISION_PINS = [
+    ('Partial update (minor nahi) | Nahi | Zaroori nahi |', 'http-methods.md', '| `PATCH` | Nahi | Zaroori nahi |'),
+    ('Poora resource replace | Nahi | Haan |', 'http-methods.md', '`PUT` poora resource replace karta hai'),
+    ('`409` state se takraav', 'status-codes.md', 'Resource ki abhi ki state se takraav'),
+    ('`201` ke saath `Location` header', 'status-codes.md', '`Location` header'),
+    ('`no-store` = cache hi mat karo', 'headers.md', '"cache mat karo" wala header `no-store` hai'),
+    ('`import db from "./db.js"`', 'es-modules.md', '`import db from "./db.js"`'),
+    ('Node 24 ya 26 LTS chalao', 'es-modules.md', 'Node 24 ya 26 (LTS) chalao'),
+    ('`docker stop my-app`', 'docker.md', '`docker stop my-app`'),
+    ('`docker image rm my-app:latest`', 'docker.md', '`docker image rm my-app:latest`'),
+    ('Id se hatana fail hota hai jab us id ke kai tags hon', 'docker.md', 'se hatana fail hota hai jab us id ke kai tags hon'),
+    ('-p 127.0.0.1:6379:6379 redis:8.10.2-alpine', 'redis.md', '-p 127.0.0.1:6379:6379 redis:8.10.2-alpine'),
+    ('kam se kam 256 bit (32 bytes) ka random key', 'jwt.md', 'kam se kam 256 bit (32 bytes) ka random key'),
+    ('script `/auth/refresh` khud bula leta hai', 'jwt.md', '`/auth/refresh` ko call kar sakta hai'),
+    ('`null` allow karna', 'cors.md', '`null` allow karna'),
+    ('`node:26-slim` jaisa tag bhi badalta hai', 'docker.md', '`node:26-slim` jaisa tag bhi har naye 26.x release pe badal jaata hai'),
+]
+
+
+@pytest.mark.parametrize("on_revision, note, in_note", REVISION_PINS, ids=[p[0][:40] for p in REVISION_PINS])
+def test_revision_facts_agree_with_their_notes(on_revision, note, in_note):
+    assert on_revision in (DOCS / "revision.md").read_text(encoding="utf-8"), "the revision page lost this fact"
+    assert in_note in (DOCS / note).read_text(encoding="utf-8"), f"docs/{note} no longer says this"
 
 
 def test_search_finds_the_revision_page_but_none_of_its_facts(site):
