@@ -196,6 +196,23 @@ def test_scheme_toggle_choice_persists_across_pages_and_reloads(open_page):
 
 
 # ---------------------------------------------------------------------------------------
+# The revision page
+
+def test_each_revision_topic_fits_one_phone_screen(open_page):
+    """A one-screen-per-topic cheat sheet: on a phone held upright (390x844 CSS px), each
+    topic, from its heading to the next, fits in the screen below the header."""
+    page = open_page("revision/", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    screen = page.evaluate("() => innerHeight - document.querySelector('header').offsetHeight")
+    heights = page.evaluate("""() => { const hs = [...document.querySelectorAll('article h2')];
+      const end = document.querySelector('article').getBoundingClientRect().bottom;
+      return hs.map((h, i) => [h.textContent.replace('¶', '').trim(),
+        Math.round((hs[i + 1] ? hs[i + 1].getBoundingClientRect().top : end) - h.getBoundingClientRect().top)]); }""")
+    assert len(heights) >= 8, heights
+    too_tall = {topic: height for topic, height in heights if height > screen}
+    assert not too_tall, f"topics taller than a phone screen ({screen} px): {too_tall}"
+
+
+# ---------------------------------------------------------------------------------------
 # Copy buttons
 
 FENCE = re.compile(r"^(?P<indent>[ \t]*)```[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.S | re.M)
