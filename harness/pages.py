@@ -68,7 +68,6 @@ def discover(project: Path = ROOT) -> dict[str, tuple[str, str, str]]:
             for name, source in nav_entries(mkdocs_config(project)["nav"])}
 
 
-
 def notes(pages: dict[str, tuple[str, str, str]], project: Path = ROOT) -> dict[str, tuple[str, str, str]]:
     """The notes proper, in nav order: every page but the home page and the generated tags
     index (what the home page's cards list)."""

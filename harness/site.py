@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from harness.paths import ROOT, TOOLS
-from hooks.shared import cache_dir
+from hooks.shared import cache_root
 
 
 def make_site(site_dir: Path, project: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -17,7 +17,7 @@ def make_site(site_dir: Path, project: Path = ROOT, env: dict | None = None) -> 
     return subprocess.run(
         ["make", "--no-print-directory", "-C", str(project), "site", f"SITE_DIR={site_dir}",
          f"VENV={TOOLS / '.venv'}"],
-        capture_output=True, text=True, env={"SITE_CACHE": str(cache_dir("", TOOLS)), **os.environ, **(env or {})},
+        capture_output=True, text=True, env={"SITE_CACHE": str(cache_root(TOOLS)), **os.environ, **(env or {})},
         timeout=600,
     )
 

@@ -160,7 +160,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     """Find every diagram, render the ones not in the cache (one browser for all)."""
     root = Path(config.config_file_path).parent
     version = renderer_version(root)
-    found: dict[str, tuple[str, int, Diagram]] = {}
+    found: dict[str, tuple[str, Diagram]] = {}
     errors = []
     for file in files.documentation_pages():
         text = file.content_string
@@ -174,13 +174,13 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
                               "`accDescr:` line (its text for screen readers)")
                 continue
             digest = hashlib.sha256((version + definition).encode()).hexdigest()[:16]
-            found[definition] = (where, line, Diagram(digest, definition, title.group(1), description.group(1)))
+            found[definition] = (where, Diagram(digest, definition, title.group(1), description.group(1)))
     if errors:
         raise PluginError("Diagram problems:\n" + "\n".join(errors))
     _cache.mkdir(parents=True, exist_ok=True)
     # Both drawings of a diagram or neither: a diagram is sized once both are in the cache.
     jobs = [{"id": f"{d.digest}-{scheme}", "definition": d.definition, "theme": theme}
-            for _, _, d in found.values()
+            for _, d in found.values()
             if not all((_cache / d.file(scheme)).exists() for scheme in THEMES)
             for scheme, theme in THEMES.items()]
     global _drawing
@@ -197,11 +197,11 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         # that shows one of these diagrams collects the result.
         process = start_renderer(root)
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="diagrams")
-        _drawing = Drawing(jobs, {d.digest: where for where, _, d in found.values()}, process,
+        _drawing = Drawing(jobs, {d.digest: where for where, d in found.values()}, process,
                            pool.submit(render, process, jobs))
         pool.shutdown(wait=False)
     _diagrams.clear()
-    for definition, (_, _, d) in found.items():
+    for definition, (_, d) in found.items():
         if all((_cache / d.file(scheme)).exists() for scheme in THEMES):
             d = sized(d)
         elif undrawn:

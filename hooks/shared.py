@@ -28,11 +28,16 @@ CHROMIUM_FLAGS = ("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-component-update", "--disable-sync")
 
 
+def cache_root(project: Path = PROJECT) -> Path:
+    """The folder of every cache. SITE_CACHE names one that copies of the project can share
+    (every entry is named by the content it was made from, so they never disagree); by
+    default it is .cache/ beside mkdocs.yml, outside the built site."""
+    return Path(os.environ.get("SITE_CACHE") or project / ".cache")
+
+
 def cache_dir(name: str, project: Path = PROJECT) -> Path:
-    """The cache folder of one kind of finished work. SITE_CACHE names a folder that copies
-    of the project can share (every entry is named by the content it was made from, so they
-    never disagree); by default it is .cache/ beside mkdocs.yml, outside the built site."""
-    return Path(os.environ.get("SITE_CACHE") or project / ".cache") / name
+    """The cache folder of one kind of finished work (cache_root's)."""
+    return cache_root(project) / name
 
 
 def write_atomic(path: Path, data: bytes) -> None:
