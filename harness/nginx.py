@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -55,7 +56,10 @@ def main_conf(workdir: Path, extra_http: str = "") -> str:
 class Nginx:
     """A real nginx process on a free loopback port; stop() ends it (by its PID)."""
 
-    def __init__(self, workdir: Path, server_config: str, extra_http: str = "", port: int | None = None):
+    def __init__(self, workdir: Path, server_config: str, extra_http: str = "", port: int | None = None,
+                 nofile: int | None = None):
+        """nofile: the soft open-files limit nginx starts with (the hard limit stays), e.g.
+        1024, the soft limit a container gets by default: nginx must raise it itself."""
         self.workdir = workdir
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -67,9 +71,11 @@ class Nginx:
                                capture_output=True, text=True)
         assert check.returncode == 0, check.stderr
         self.stderr = open(workdir / "stderr.log", "wb")
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, hard))) if nofile else None
         self.proc = subprocess.Popen([NGINX, "-e", str(workdir / "early-error.log"),
                                       "-c", str(workdir / "nginx.conf"), "-g", "daemon off;"],
-                                     stdout=self.stderr, stderr=self.stderr)
+                                     stdout=self.stderr, stderr=self.stderr, preexec_fn=limit)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -82,6 +88,21 @@ class Nginx:
 
     def url(self, path: str = "/") -> str:
         return self.base + path
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        return [int(pid) for pid in children]
+
+    def open_files_limit(self, pid: int) -> tuple[int, int]:
+        """(soft, hard) 'Max open files' of a process of this nginx, as the kernel holds it."""
+        for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+            if line.startswith("Max open files"):
+                soft, hard = line.split()[3:5]
+                return int(soft), int(hard)
+        raise AssertionError(f"no open-files limit for {pid}")
+
+    def error_log(self) -> str:
+        return (self.workdir / "error.log").read_text(errors="replace")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
