@@ -10,7 +10,8 @@ Guarantees:
   policy), and a path is looked up the way nginx looks it up: exact entries first, then
   the regular expressions in their order (`~*` ignoring case), else the default; then
   `$servable` for that kind. Hidden names (a part starting with a dot) are 404s too (their
-  location in site.conf);
+  location in site.conf), but for a URI with an exact location of its own
+  (/.well-known/security.txt);
 * the build fails when a page links to (`href`) or embeds (`src`, `srcset`, `poster`,
   `data`) a file of docs/ that nginx would not serve, naming the Markdown file, the line
   and the fix: for an image, "convert it to PNG/JPG/WebP"; for another file, "add its kind
@@ -104,11 +105,16 @@ def file_kind(uri: str, conf: str | None = None) -> str:
     return maps(conf if conf is not None else SITE_CONF.read_text(encoding="utf-8"))[0](uri)
 
 
+def exact_locations(conf: str) -> set[str]:
+    """The URIs of site.conf's `location = /uri` blocks: they win over the regex ones."""
+    return set(re.findall(r"^\s*location\s+=\s*(/\S*)\s*\{", re.sub(r"#[^\n]*", "", conf), re.M))
+
+
 def served(uri: str, conf: str | None = None) -> bool:
     """Whether nginx/site.conf serves a file at `uri` (a path starting with "/")."""
-    if any(part.startswith(".") for part in uri.split("/")):
-        return False  # `location ~ /\.`: hidden files are 404s whatever their kind
     text = conf if conf is not None else SITE_CONF.read_text(encoding="utf-8")
+    if any(part.startswith(".") for part in uri.split("/")) and uri not in exact_locations(text):
+        return False  # `location ~ /\.`: hidden files are 404s whatever their kind
     kinds, servable = maps(text)
     return servable(kinds(uri)) == "1"
 

@@ -3,8 +3,8 @@
 The order is the data's: images first (their markup is part of the page the rest work on),
 the CSP <meta> goes in before minifying (which keeps inline
 scripts byte for byte, so their hashes hold), the stylesheet is purged against the
-minified pages (the words it keeps by are the same), and compression comes last, on final
-files.
+minified pages (the words it keeps by are the same), security.txt is written before
+compression, and compression comes last, on final files.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from postbuild.compress import precompress
 from postbuild.csp import add_policy
 from postbuild.images import optimise_images
 from postbuild.minify import minify_pages
+from postbuild.security_txt import write_security_txt
 from postbuild.stylesheet import one_stylesheet
 
-STEPS = (("images", optimise_images), ("csp", add_policy), ("minify", minify_pages), ("stylesheet", one_stylesheet), ("compress", precompress))
+STEPS = (("images", optimise_images), ("csp", add_policy), ("minify", minify_pages), ("stylesheet", one_stylesheet),
+         ("security-txt", write_security_txt), ("compress", precompress))
 
 
 def main(argv: list[str]) -> int:

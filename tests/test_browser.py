@@ -291,6 +291,44 @@ def test_copy_button_copies_exactly_its_block(open_page, path, how):
 
 
 # ---------------------------------------------------------------------------------------
+# Instant navigation and the HTTP cache
+
+PAGE_POLICIES = ("content-security-policy", "x-frame-options", "cross-origin-opener-policy",
+                 "permissions-policy", "referrer-policy")
+
+
+def test_a_reload_after_instant_navigation_keeps_the_page_policies(open_page, server):
+    """Instant navigation fetches the next page (Sec-Fetch-Dest: empty), and nginx sends
+    that copy without the page policies (it is parsed into the page already open). Chromium
+    keeps one cache entry per URL: a reload revalidates the fetched copy with its ETag,
+    despite Vary, and on a 304 shows it with the stored, policy-less headers. The page the
+    reader sees after the reload must have every page policy, in the headers Chromium
+    hands the document and in what the document obeys."""
+    page = open_page("")
+    documents = []
+    cdp = page.context.new_cdp_session(page)
+    cdp.on("Network.responseReceived",
+           lambda event: documents.append(event["response"]) if event["type"] == "Document" else None)
+    cdp.send("Network.enable")
+    path = next(p for p in PAGES if p)
+    target = server.url("/" + path)
+    page.locator(".md-nav--primary a.md-nav__link").evaluate_all(
+        "(links, target) => links.find(a => a.href === target).click()", target)
+    page.wait_for_url(target)
+    wait_for_h1(page, PAGES[path][1])
+    assert not documents, "the click was not an instant navigation"
+    page.reload()
+    wait_for_h1(page, PAGES[path][1])
+    (used,) = [response for response in documents if response["url"] == target]
+    headers = {name.lower(): value for name, value in used["headers"].items()}
+    missing = [name for name in PAGE_POLICIES if not headers.get(name)]
+    assert not missing, f"the reloaded page ({used['status']}) lacks {missing}: {sorted(headers)}"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]  # a <meta> cannot say it
+    # The document obeys the header: Permissions-Policy comes from no <meta>.
+    assert page.evaluate("() => document.featurePolicy.allowsFeature('camera')") is False
+
+
+# ---------------------------------------------------------------------------------------
 # Keyboard
 
 def test_keyboard_shortcuts_focus_search_and_turn_pages(open_page, server):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import gzip
 import re
@@ -32,6 +33,9 @@ SECRETS = {
     "jwt.md": "# JWT",
     "assets/javascripts/bundle.min.js.map": "{}",
     "setup.py": "import os",
+    # /.well-known/ serves security.txt alone.
+    ".well-known/acme-challenge/token": "token",
+    ".well-known/security.txt.bak": "Contact: mailto:old@example.org",
 }
 
 
@@ -104,17 +108,23 @@ def test_subresources_get_only_the_headers_they_use(server, site):
     assert headers["X-Content-Type-Options"] == "nosniff" and headers["Cross-Origin-Resource-Policy"] == "same-origin"
 
 
-def test_instantly_fetched_page_skips_the_page_policies(server):
+def test_instantly_fetched_page_skips_the_page_policies_and_is_never_stored(server):
     # Material's instant navigation fetches the next page (Sec-Fetch-Dest: empty) and swaps
     # it into the page already open, under that page's policies; a navigation to the same
     # URL (Sec-Fetch-Dest: document) gets them all, and Vary keeps cached copies apart.
     _, fetched, body = fetch(server.url("/jwt/"), headers={"Sec-Fetch-Dest": "empty"})
     _, navigated, _ = fetch(server.url("/jwt/"), headers={"Sec-Fetch-Dest": "document"})
-    for name in ("Content-Security-Policy", "Permissions-Policy", "X-Frame-Options", "Referrer-Policy"):
+    for name in ("Content-Security-Policy", "Permissions-Policy", "X-Frame-Options", "Referrer-Policy",
+                 "Cross-Origin-Opener-Policy"):
         assert fetched[name] is None and navigated[name], name
     for headers in (fetched, navigated):
         assert "Sec-Fetch-Dest" in ", ".join(headers.get_all("Vary"))
         assert headers["X-Content-Type-Options"] == "nosniff"
+    # Vary alone is not enough (Chromium revalidates a mismatching entry with its ETag and
+    # shows the stored headers; test_browser.py has the reload): the fetched copy is never
+    # stored, the page is stored and revalidated.
+    assert fetched.get_all("Cache-Control") == ["no-store"]
+    assert navigated.get_all("Cache-Control") == ["no-cache"] and navigated["ETag"]
     # The page still carries its own policy in a <meta>, wherever it ends up.
     assert b'http-equiv=Content-Security-Policy' in body
 
@@ -172,6 +182,60 @@ def test_error_pages_do_not_name_the_server(planted, path):
 def test_oversized_header_error_page_does_not_name_the_server(planted):
     status, _, body = fetch(planted.url("/"), headers={"X-Big": "a" * 9000})
     assert status == 400 and not names_the_server(body), body[-300:]
+
+
+# Answers nginx makes by itself. error_page takes 300-599, and site.conf gives every status
+# nginx sends here the site's page, even where nginx answers before reading the Host header
+# (a request line it cannot take: 400, 414, 505): this server is the only one, so the
+# default one, for its port. No config shows a page where nginx sends no answer at all: a
+# client that never finishes its headers is cut off (test_slow_client_is_cut_off).
+NGINX_ANSWERS = {
+    "412-if-match": (412, "500.html", "GET {asset} HTTP/1.1\r\nHost: x\r\nIf-Match: \"nope\"\r\n"),
+    "416-range-beyond-the-end": (416, "500.html", "GET {asset} HTTP/1.1\r\nHost: x\r\nRange: bytes=999999999-\r\n"),
+    "501-unknown-transfer-coding": (501, "500.html", "GET {asset} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: foo\r\n"),
+    "505-http-version": (505, "500.html", "GET {asset} HTTP/2.0\r\nHost: x\r\n"),
+    "404-fingerprinted-script": (404, "404.html", "GET /assets/javascripts/gone.0123abcd.min.js HTTP/1.1\r\nHost: x\r\n"),
+    "404-fingerprinted-image": (404, "404.html", "GET /assets/images/gone.640w.0123abcd.webp HTTP/1.1\r\nHost: x\r\n"),
+}
+
+
+def nginx_answer(server, site, case: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """(status, header lines in order, body) of the case's raw request."""
+    request = NGINX_ANSWERS[case][2].format(asset=bundle_path(site)) + "Connection: close\r\n\r\n"
+    head, _, body = raw_request(server, request.encode()).partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = [(name.strip().lower(), value.strip()) for name, _, value in (line.partition(":") for line in lines)]
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize("case", NGINX_ANSWERS)
+def test_nginx_own_answers_show_the_site_error_page(server, site, case):
+    status, headers, body = nginx_answer(server, site, case)
+    want, page, _ = NGINX_ANSWERS[case]
+    assert status == want
+    assert not names_the_server(body), body[-300:]
+    assert body == (site / page).read_bytes(), f"{case}: not the site's /{page}"
+    # With the page policies, as every page: on a 416, nginx's own pass for the file has
+    # already run, and the error page's pass must not reuse its (empty) answers.
+    policies = [value for name, value in headers if name == "content-security-policy"]
+    assert len(policies) == 1 and "frame-ancestors 'none'" in policies[0], headers
+
+
+@pytest.mark.parametrize("case", NGINX_ANSWERS)
+def test_errors_at_a_file_url_are_never_stored(server, site, case):
+    # An error at a fingerprinted name must never be kept as the file (for a year, as
+    # immutable): no error is stored at all.
+    status, headers, _ = nginx_answer(server, site, case)
+    lines = [value for name, value in headers if name == "cache-control"]
+    directives = {d.strip() for line in lines for d in line.split(",")}
+    assert "no-store" in directives, (status, lines)
+    if status == 416:
+        # nginx finds the Range unsatisfiable only after add_header ran for the file, so
+        # the file's own line stays beside no-store, which a cache must obey first
+        # (RFC 9111, 5.2.2.5: it MUST NOT store the response).
+        assert lines == ["max-age=31536000, immutable", "no-store"], lines
+    else:
+        assert lines == ["no-store"], (status, lines)
 
 
 # --- not found, listings, hidden files, traversal ----------------------------------------
@@ -281,10 +345,17 @@ def test_no_on_the_fly_compression(planted_root, nginx_factory, main_http):
 
 def test_fingerprinted_assets_are_immutable(server, site):
     for path in (bundle_path(site), stylesheet_path(site)):
-        assert fetch(server.url(path))[1]["Cache-Control"] == "max-age=31536000, immutable"
+        _, headers, _ = fetch(server.url(path))
+        assert headers.get_all("Cache-Control") == ["max-age=31536000, immutable"]
+        # A part of the file and a revalidation are the file too.
+        status, part, _ = fetch(server.url(path), headers={"Range": "bytes=0-9"})
+        assert status == 206 and part.get_all("Cache-Control") == ["max-age=31536000, immutable"]
+        status, same, _ = fetch(server.url(path), headers={"If-None-Match": headers["ETag"]})
+        assert status == 304 and same.get_all("Cache-Control") == ["max-age=31536000, immutable"]
 
 
-@pytest.mark.parametrize("path", ["/", "/jwt/", "/search/search_index.json", "/sitemap.xml"])
+@pytest.mark.parametrize("path", ["/", "/jwt/", "/search/search_index.json", "/sitemap.xml",
+                                  "/.well-known/security.txt"])
 def test_revalidated_files_get_304(server, path):
     status, headers, _ = fetch(server.url(path))
     assert status == 200 and headers["Cache-Control"] == "no-cache"
@@ -296,6 +367,48 @@ def test_revalidated_files_get_304(server, path):
     mtime = int(headers["ETag"].strip('"').split("-")[0], 16)
     since = email.utils.formatdate(mtime, usegmt=True)
     assert fetch(server.url(path), headers={"If-Modified-Since": since})[0] == 304
+
+
+# --- /.well-known/security.txt (RFC 9116) ---------------------------------------------------
+
+
+def security_fields(body: bytes) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for line in body.decode("utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, value = line.partition(":")
+            fields.setdefault(name.strip().lower(), []).append(value.strip())
+    return fields
+
+
+def test_security_txt_is_served_and_fresh(server):
+    status, headers, body = fetch(server.url("/.well-known/security.txt"))
+    assert status == 200 and headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    fields = security_fields(body)
+    assert fields["contact"] and all(v.startswith(("https://", "mailto:", "tel:")) for v in fields["contact"])
+    # Written at build time: in the future, and less than a year ahead (RFC 9116, 2.5.5).
+    (expires,) = fields["expires"]
+    when = datetime.datetime.fromisoformat(expires)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    assert when.tzinfo is not None and now < when < now + datetime.timedelta(days=365), expires
+    assert fields["canonical"] == [server.url("/.well-known/security.txt")]
+    # Precompressed like every text file, and the same text.
+    _, packed, squeezed = fetch(server.url("/.well-known/security.txt"), headers={"Accept-Encoding": "br"})
+    assert packed["Content-Encoding"] in ("br", None)
+    assert (brotli.decompress(squeezed) if packed["Content-Encoding"] else squeezed) == body
+
+
+@pytest.mark.parametrize("path", ["/.well-known/", "/.well-known", "/.well-known/Security.txt",
+                                  "/.well-known/security.txt.br", "/.well-known/security.txt.gz",
+                                  "/.well-known/security.txt/", "/security.txt", "/assets/security.txt"])
+def test_only_security_txt_is_served_from_dot_paths(server, path):
+    assert fetch(server.url(path))[0] == 404
+
+
+def test_security_txt_takes_get_and_head_only(server):
+    status, headers, _ = fetch(server.url("/.well-known/security.txt"), method="POST")
+    assert status == 405 and headers["Allow"] == "GET, HEAD"
 
 
 # --- ranges ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ names a fault in the built files with the fix."""
 
 from __future__ import annotations
 
+import datetime
 import gzip
 import os
 import re
@@ -18,7 +19,9 @@ from bs4 import BeautifulSoup
 
 from harness.context import copy_context
 from harness.paths import TOOLS
+from postbuild import StepError
 from postbuild.csp import csp_from_nginx, meta_policy
+from postbuild.security_txt import security_txt
 
 
 def without_hooks(project: Path) -> None:
@@ -57,8 +60,11 @@ def test_it_runs_on_a_site_built_without_the_hooks(plain):
                      .select("link[rel=stylesheet]")}
     done = postbuild(site, project, project / ".cache")
     assert done.returncode == 0, done.stdout + done.stderr
-    for step in ("csp", "minify", "stylesheet", "compress"):
+    for step in ("csp", "minify", "stylesheet", "security-txt", "compress"):
         assert f"postbuild {step}: done" in done.stdout, done.stdout
+    published = (site / ".well-known" / "security.txt").read_text(encoding="utf-8")
+    assert "Contact: https://" in published and "\nExpires: " in published and "#" not in published
+    assert not (site / "assets" / "security.txt").exists()
 
     policy = meta_policy(csp_from_nginx())
     stylesheets = {p.name for p in site.rglob("*.css")}
@@ -91,3 +97,22 @@ def test_a_fault_in_the_built_files_stops_it_naming_the_fix(plain, tmp_path):
     assert "'sha256-" in done.stderr and page.relative_to(broken).as_posix() in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
 
+
+def test_security_txt_is_dated_from_the_build():
+    """RFC 9116: Expires less than a year ahead; written at each build, so it never goes stale."""
+    text = security_txt("# a note for the author\nContact: https://x.example/issues\n",
+                        datetime.date(2026, 12, 7), "https://notes.example/sub/")
+    assert text == ("Contact: https://x.example/issues\n"
+                    "Canonical: https://notes.example/sub/.well-known/security.txt\n"
+                    "Expires: 2027-06-05T00:00:00Z\n")
+
+
+@pytest.mark.parametrize("source,fault", [
+    ("Preferred-Languages: en\n", "no Contact line"),
+    ("Contact: someone@example.org\n", "not an https:, mailto: or tel: URI"),
+    ("Contact: https://x.example/issues\nExpires: 2020-01-01T00:00:00Z\n", "remove Expires: the build writes it"),
+    ("Contact https://x.example/issues\n", "not a `Field: value` line"),
+])
+def test_a_faulty_security_txt_source_names_the_fix(source, fault):
+    with pytest.raises(StepError, match=re.escape(fault)):
+        security_txt(source, datetime.date(2026, 12, 7), None)

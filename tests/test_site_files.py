@@ -21,6 +21,8 @@ NOT_FOR_READERS = re.compile(
     r"|(^|/)(Makefile|Dockerfile|package(-lock)?\.json|requirements[^/]*|mkdocs\.yml|REVIEW\.md)$"
     r"|\.(md|py|pyc|mjs|cjs|ts|sh|map|ya?ml|toml|lock|in)$"
 )
+# Dot paths the site publishes on purpose: RFC 9116's (postbuild/security_txt.py).
+PUBLISHED_DOT_PATHS = {".well-known/security.txt"}
 
 
 def problems(site: Path) -> list[str]:
@@ -29,7 +31,7 @@ def problems(site: Path) -> list[str]:
     for path in sorted(p for p in site.rglob("*") if p.is_file()):
         name = path.relative_to(site).as_posix()
         plain = re.sub(r"\.(br|gz)$", "", name)  # precompressed copies of served files
-        if NOT_FOR_READERS.search(plain):
+        if NOT_FOR_READERS.search(plain) and plain not in PUBLISHED_DOT_PATHS:
             found.append(f"{name}: a build file or source, not for readers")
         elif not served("/" + plain, conf):
             found.append(f"{name}: not a kind of file the server serves (nginx/site.conf)")
@@ -39,6 +41,9 @@ def problems(site: Path) -> list[str]:
 def test_the_site_holds_only_what_readers_fetch(site):
     listed = problems(site)
     assert not listed, "files in the built site that readers should not fetch:\n" + "\n".join(listed)
+    # security.txt is published at its RFC 9116 path, and its source is gone from assets/.
+    assert (site / ".well-known" / "security.txt").is_file() and not (site / "assets" / "security.txt").exists()
+    assert [p.name for p in site.rglob(".*")] == [".well-known"]
 
 
 @pytest.fixture(scope="module")
