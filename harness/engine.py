@@ -94,8 +94,18 @@ def install_packages(packages: list[str], log=print) -> None:
 
 # compose.yaml's keys as `docker run` flags; a key in neither set fails loudly instead of being ignored.
 RUN_FLAGS = {"read_only": "--read-only", "tmpfs": "--tmpfs", "cap_drop": "--cap-drop", "cap_add": "--cap-add",
-             "security_opt": "--security-opt", "user": "--user"}
+             "security_opt": "--security-opt", "user": "--user", "mem_limit": "--memory", "cpus": "--cpus",
+             "pids_limit": "--pids-limit", "ulimits": "--ulimit"}
 NOT_FOR_RUN = {"build", "image", "ports", "healthcheck", "restart"}
+
+
+def ulimit_flags(ulimits: dict) -> list[str]:
+    """compose's `ulimits:` ({name: n} or {name: {soft, hard}}) as `docker run --ulimit` values."""
+    values = []
+    for name, value in ulimits.items():
+        soft, hard = (value["soft"], value["hard"]) if isinstance(value, dict) else (value, value)
+        values.append(f"{name}={soft}:{hard}")
+    return values
 
 
 @dataclass
@@ -107,6 +117,8 @@ class Service:
     flags: list[str]
     port: int
     published: int
+    published_on: str  # the host address compose publishes on ("" for every address)
+    ulimits: dict
 
     @classmethod
     def load(cls, project: Path) -> Service:
@@ -116,14 +128,17 @@ class Service:
         flags = []
         for key, flag in RUN_FLAGS.items():
             value = spec.get(key)
+            if key == "ulimits" and value:
+                value = ulimit_flags(value)
             if value is True:
                 flags.append(flag)
             elif value not in (None, False):
                 for item in value if isinstance(value, list) else [value]:
                     flags += [flag, str(item)]
         (mapping,) = spec["ports"]
-        published, port = str(mapping).split("/")[0].split(":")[-2:]
-        return cls(spec["image"], flags, int(port), int(published))
+        parts = str(mapping).split("/")[0].split(":")
+        published, port = parts[-2:]
+        return cls(spec["image"], flags, int(port), int(published), ":".join(parts[:-2]), spec.get("ulimits") or {})
 
 
 class Forwarder(socketserver.ThreadingTCPServer):
@@ -245,6 +260,13 @@ class Engine:
         self.docker_bin = shutil.which("docker") or "docker"
         self.mode, self.why = self.choose()
         if self.mode == "private":
+            # Without CAP_SYS_RESOURCE no container may get a hard limit above the machine's.
+            nofile = self.service.ulimits.get("nofile")
+            wanted = (nofile or {}).get("hard") if isinstance(nofile, dict) else nofile
+            hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+            assert not wanted or hard == resource.RLIM_INFINITY or int(wanted) <= hard, (
+                f"compose.yaml's nofile hard limit {wanted} is above this machine's ({hard}): "
+                "the container could not start (setrlimit: operation not permitted)")
             # nodejs and npm for `npm pack` of the node build, unless some npm is there already.
             install_packages(APT_PACKAGES + ([] if shutil.which("npm") else ["nodejs", "npm"]), log)
             CACHE.mkdir(parents=True, exist_ok=True)
@@ -474,6 +496,29 @@ CMD ["node"]
         (cid,) = self.compose("ps", "--quiet").stdout.split()
         return cid, self.url(self.service.published)
 
+    def in_engine_netns(self, cmd: list, **kwargs) -> subprocess.CompletedProcess:
+        """A command in the network namespace where the engine publishes ports: the private
+        daemon's own, or the machine's."""
+        enter = ["nsenter", f"--net={self.daemon.netns}", "--"] if self.daemon else []
+        return run([*enter, *cmd], **kwargs)
+
+    def addresses(self) -> list[str]:
+        """The IPv4 addresses of that namespace (loopback, the engine's bridges, the machine's
+        own interfaces)."""
+        listing = self.in_engine_netns(["ip", "-4", "-o", "addr", "show"]).stdout
+        return [line.split()[3].split("/")[0] for line in listing.splitlines()]
+
+    def probe(self, host: str, port: int) -> str:
+        """What a client in that namespace gets from http://host:port/healthz: the status
+        line, or the connection error."""
+        script = ("import socket,sys\n"
+                  "try:\n"
+                  "    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)\n"
+                  "    s.sendall(b'GET /healthz HTTP/1.0\\r\\n\\r\\n'); print(s.recv(64).split(b'\\r\\n')[0].decode())\n"
+                  "except OSError as e:\n"
+                  "    print(type(e).__name__)\n")
+        return self.in_engine_netns(["python3", "-c", script, host, str(port)], timeout=30).stdout.strip()
+
     def url(self, port: int) -> str:
         if self.daemon:
             self.forwarders.append(Forwarder(self.daemon.netns, port))
@@ -487,6 +532,18 @@ CMD ["node"]
         enter = ["nsenter", f"--target={self.daemon.init_pid}", "--pid", "--mount", "--"] if self.daemon else []
         return [dict(line.split(":\t", 1) for line in run([*enter, "cat", f"/proc/{pid}/status"]).stdout.splitlines()
                      if ":\t" in line) for pid in pids]
+
+    def process_limits(self, name: str) -> dict[int, tuple[str, str]]:
+        """{pid: (soft, hard) open-files limit} of every process of the container, read on
+        the engine's side."""
+        pids = [line.split()[0] for line in self.docker("top", name, "-eo", "pid").stdout.splitlines()[1:]]
+        enter = ["nsenter", f"--target={self.daemon.init_pid}", "--pid", "--mount", "--"] if self.daemon else []
+        found = {}
+        for pid in pids:
+            for line in run([*enter, "cat", f"/proc/{pid}/limits"]).stdout.splitlines():
+                if line.startswith("Max open files"):
+                    found[int(pid)] = tuple(line.split()[3:5])
+        return found
 
     # --- the end
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
+import yaml
 from bs4 import BeautifulSoup
 
 from harness.context import base_images
@@ -345,6 +346,82 @@ def test_only_tmp_is_writable(engine, served, how):
     mounts = engine.docker("exec", container, "cat", "/proc/mounts").stdout
     assert re.search(r"^\S+ /tmp tmpfs \S*size=16384k", mounts, re.M), mounts
     assert re.search(r"^overlay / overlay ro[,\s]", mounts, re.M), mounts
+
+
+# --- what the container may take, and where it is published --------------------------------
+
+SIZE = re.compile(r"(\d+)([kmg]?)b?$", re.I)
+
+
+def compose_service() -> dict:
+    ((_, spec),) = yaml.safe_load((PROJECT / "compose.yaml").read_text())["services"].items()
+    return spec
+
+
+def size_bytes(value) -> int:
+    number, unit = SIZE.match(str(value)).groups()
+    return int(number) * 1024 ** " kmg".index(unit.lower() or " ")
+
+
+def cgroup_value(engine, container: str, v2: str, v1: str) -> str:
+    """A limit as the kernel holds it for the container: its cgroup file (v2, else v1)."""
+    read = engine.docker("exec", container, "sh", "-c", f"cat /sys/fs/cgroup/{v2} 2>/dev/null || cat /sys/fs/cgroup/{v1}")
+    return read.stdout.strip()
+
+
+@pytest.mark.parametrize("how", SERVED_BY)
+def test_memory_cpu_and_process_limits_are_applied(engine, served, how, report):
+    # docker-compose 1.x ignores deploy.resources without --compatibility: what counts is
+    # what the engine was asked for (HostConfig) and what the kernel enforces (the cgroup).
+    container, _ = serving(engine, served, how)
+    spec, host = compose_service(), engine.inspect(container)["HostConfig"]
+    assert {"mem_limit", "cpus", "pids_limit"} <= set(spec), "compose.yaml must set mem_limit, cpus and pids_limit"
+    memory, nano_cpus, pids = size_bytes(spec["mem_limit"]), int(float(spec["cpus"]) * 1e9), int(spec["pids_limit"])
+    assert (host["Memory"], host["NanoCpus"], host["PidsLimit"]) == (memory, nano_cpus, pids), host
+    kernel_memory = cgroup_value(engine, container, "memory.max", "memory/memory.limit_in_bytes")
+    kernel_pids = cgroup_value(engine, container, "pids.max", "pids/pids.max")
+    quota = cgroup_value(engine, container, "cpu.max", "cpu/cpu.cfs_quota_us").split()[0]
+    period = cgroup_value(engine, container, "cpu.max", "cpu/cpu.cfs_period_us").split()[-1]
+    report(f"{how}: Memory {host['Memory']}, NanoCpus {host['NanoCpus']}, PidsLimit {host['PidsLimit']}; "
+           f"cgroup memory {kernel_memory}, pids {kernel_pids}, cpu {quota}/{period}")
+    assert (int(kernel_memory), int(kernel_pids)) == (memory, pids)
+    assert int(quota) * 1_000_000_000 // int(period) == nano_cpus
+
+
+@pytest.mark.parametrize("how", SERVED_BY)
+def test_nginx_raises_its_own_open_files_limit(engine, served, how):
+    # The container starts with compose.yaml's soft limit; nginx's workers, non-root, raise
+    # theirs to worker_rlimit_nofile, which must fit under the hard limit compose sets.
+    container, _ = serving(engine, served, how)
+    nofile = compose_service()["ulimits"]["nofile"]
+    wanted = int(re.search(r"(?m)^worker_rlimit_nofile\s+(\d+);", (PROJECT / "nginx/nginx.conf").read_text()).group(1))
+    assert {"Name": "nofile", "Soft": nofile["soft"], "Hard": nofile["hard"]} in \
+        engine.inspect(container)["HostConfig"]["Ulimits"]
+    statuses = {int(s["Pid"]): s for s in engine.process_status(container)}
+    limits = engine.process_limits(container)
+    masters = [pid for pid, s in statuses.items() if int(s["PPid"]) not in statuses]
+    workers = [pid for pid, s in statuses.items() if int(s["PPid"]) in masters]
+    assert len(masters) == 1 and workers, statuses
+    assert limits[masters[0]] == (str(nofile["soft"]), str(nofile["hard"]))
+    for pid in workers:
+        assert statuses[pid]["Uid"].split()[0] == "10001"
+        assert limits[pid] == (str(wanted), str(wanted)), (pid, limits[pid])
+    logs = engine.docker("logs", container)
+    assert "setrlimit" not in logs.stdout + logs.stderr
+
+
+def test_compose_publishes_on_loopback_only(engine, served, report):
+    # In the namespace where compose runs (the engine's), the published port answers on
+    # 127.0.0.1 and on no other address of it (the engine's bridges, any interface).
+    serving(engine, served, "docker-compose up")
+    port, addresses = engine.service.published, engine.addresses()
+    others = [a for a in addresses if not a.startswith("127.")]
+    assert others, f"no address but loopback to try: {addresses}"
+    answers = {address: engine.probe(address, port) for address in ["127.0.0.1", *others]}
+    report(f"docker-compose up, port {port}: {answers}")
+    assert answers["127.0.0.1"].startswith("HTTP/1.1 204"), answers
+    for address in others:
+        assert not answers[address].startswith("HTTP/"), f"{address}:{port} answers: {answers[address]}"
 
 
 # --- health and stop ------------------------------------------------------------------------
