@@ -12,8 +12,11 @@ import {
   verifyAccessToken,
 } from "./tokens.js"; // apni file: ES modules me ".js" extension likhna zaroori hai
 // --8<-- [end:esm-import]
+import { loginLimiters } from "./limits.js";
 
 const REALM = "notes-api";
+const BODY_LIMIT = 10 * 1024; // JSON body: login ke liye 10 KB kaafi
+const RETRY_AFTER = "5"; // 503 (Redis slow/band): client itne seconds baad try kare
 
 // --8<-- [start:cookie]
 // Refresh token sirf is cookie me: HttpOnly (JavaScript padh nahi sakti), Secure (sirf
@@ -46,7 +49,13 @@ export function createApp({ config, store }) {
     }),
   );
   // --8<-- [end:cors]
-  app.use(express.json({ limit: "10kb" }));
+  // Content-Length hi limit se bada: body padhe bina 413, aur connection band (Connection:
+  // close). Warna Node agli request ke liye poora body padh ke phenkta.
+  app.use((req, res, next) => {
+    if (!(Number(req.get("Content-Length")) > BODY_LIMIT)) return next();
+    res.set("Connection", "close").status(413).json({ error: STATUS_CODES[413] });
+  });
+  app.use(express.json({ limit: BODY_LIMIT }));
   app.use(cookieParser());
 
   // Naya access token JSON me, naya refresh token cookie me. no-store: koi cache na rakhe.
@@ -72,13 +81,15 @@ export function createApp({ config, store }) {
     unauthorized(res, message);
   }
 
-  app.post("/auth/login", async (req, res) => {
+  app.post("/auth/login", ...loginLimiters(store.sendCommand), async (req, res) => {
     const { username, password } = req.body ?? {};
     if (typeof username !== "string" || typeof password !== "string") {
       return res.status(400).json({ error: "JSON body me username aur password (strings) chahiye" });
     }
     // "&" (na ki "&&"): dono compare hamesha chalein, time se kuch pata na chale.
     if (!(same(username, config.demoUser) & same(password, config.demoPassword))) {
+      // Log me kaun aur kahan se, password kabhi nahi (JSON.stringify: newline wagairah escape).
+      console.warn(`Login galat: user=${JSON.stringify(username.slice(0, 64))} ip=${req.ip}`);
       return unauthorized(res, "Galat username ya password");
     }
     const refresh = newRefreshToken(); // nayi family = naya session
@@ -135,8 +146,17 @@ export function createApp({ config, store }) {
     res.json({ user: { username: req.user.sub } });
   });
 
+  // Docker HEALTHCHECK ke liye sasta check: app chal rahi hai aur store (Redis) jawab deta hai.
+  // Redis na ho to 503 (error handler se), taaki container "unhealthy" dikhe.
+  app.get("/healthz", async (req, res) => {
+    await store.ping();
+    res.set("Cache-Control", "no-store").json({ status: "ok" });
+  });
+
   // Route hai par method galat (jaise GET /auth/login): 404 nahi, 405 + Allow (RFC 9110).
-  const allowed = { "/auth/login": "POST", "/auth/refresh": "POST", "/auth/logout": "POST", "/me": "GET, HEAD" };
+  const allowed = {
+    "/auth/login": "POST", "/auth/refresh": "POST", "/auth/logout": "POST", "/me": "GET, HEAD", "/healthz": "GET, HEAD",
+  };
   for (const [path, methods] of Object.entries(allowed)) {
     app.all(path, (req, res) => res.set("Allow", methods).status(405).json({ error: "Method Not Allowed" }));
   }
@@ -148,7 +168,11 @@ export function createApp({ config, store }) {
   app.use((err, req, res, next) => {
     if (res.headersSent) return next(err); // jawab shuru ho chuka: Express connection band kare
     const status = err.status >= 400 && err.status < 600 ? err.status : 500;
-    if (status >= 500) console.error(err);
+    if (status === 503) {
+      console.error(err.message); // store (Redis) slow ya band: stack ki zarurat nahi
+      res.set("Retry-After", RETRY_AFTER);
+    } else if (status >= 500) console.error(err);
+    if (status === 413) res.set("Connection", "close"); // baaki body padhne ki zarurat nahi
     res.status(status).json({ error: STATUS_CODES[status] ?? "Error" });
   });
 

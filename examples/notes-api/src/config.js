@@ -14,20 +14,42 @@ function seconds(env, name, fallback, min = 1, max = Number.MAX_SAFE_INTEGER) {
   return Number(raw);
 }
 
-// Production me secret/password ke bina start nahi; dev me default + warning.
-function required(env, name, devDefault, warn) {
-  if (env[name]) return env[name];
-  if (env.NODE_ENV === "production") {
-    throw new Error(`${name} is required when NODE_ENV=production`);
+// Sirf NODE_ENV=development (bilkul yahi) dev mode hai. Baaki sab ("prod", "Production",
+// "staging", khaali) production jaisa: galti se bhi repo wala secret server pe na chale.
+const isDevelopment = (env) => env.NODE_ENV === "development";
+const HOW = "make one: openssl rand -base64 32";
+
+// Dev me default + warning; baaki har jagah value zaroori, aur repo wala dev default nahi.
+function required(env, name, devDefault, warn, hint = "") {
+  const value = env[name];
+  if (isDevelopment(env)) {
+    if (value) return value;
+    warn(`Warning: ${name} set nahi hai, dev default use ho raha hai (sirf NODE_ENV=development me).`);
+    return devDefault;
   }
-  warn(`Warning: ${name} set nahi hai, dev default use ho raha hai (production me ye nahi chalega).`);
-  return devDefault;
+  if (!value) throw new Error(`${name} is required unless NODE_ENV=development${hint}`);
+  if (value === devDefault) throw new Error(`${name} is the public dev default from the repository${hint}`);
+  return value;
+}
+
+// Secret me 256 random bits hain ya nahi, string dekh ke pakka pata nahi chalta. Proxy: base64,
+// base64url ya hex jo decode hoke 32+ bytes de; base64 me bade aur chhote dono letters (random
+// me lagbhag hamesha hote hain, lowercase passphrase me nahi); aur bytes me kam se kam 16 alag
+// values (jaise "AAAA..." nahi). Limit: mixed-case passphrase jo base64 jaisa dikhe, ya kamzor
+// generator se bani key, phir bhi pass ho jaati hai. Isliye: openssl rand -base64 32.
+export function looksRandomEnough(secret) {
+  let bytes;
+  if (/^(?:[0-9a-f]{2})+$/i.test(secret)) bytes = Buffer.from(secret, "hex");
+  else if (/^(?:[A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}$/.test(secret) && /[A-Z]/.test(secret) && /[a-z]/.test(secret)) {
+    bytes = Buffer.from(secret, "base64");
+  } else return false;
+  return bytes.length >= 32 && new Set(bytes).size >= 16;
 }
 
 export function loadConfig(env = process.env, warn = console.warn) {
-  const jwtSecret = required(env, "JWT_SECRET", DEV_SECRET, warn);
-  if (env.NODE_ENV === "production" && jwtSecret.length < 32) {
-    throw new Error("JWT_SECRET must be at least 32 characters (try: openssl rand -base64 32)");
+  const jwtSecret = required(env, "JWT_SECRET", DEV_SECRET, warn, ` (${HOW})`);
+  if (!isDevelopment(env) && !looksRandomEnough(jwtSecret)) {
+    throw new Error(`JWT_SECRET must be 32+ random bytes as base64 or hex (${HOW})`);
   }
   const corsOrigins = (env.CORS_ORIGIN || "http://localhost:5173")
     .split(",").map((origin) => origin.trim()).filter(Boolean);

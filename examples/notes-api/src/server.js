@@ -20,14 +20,32 @@ try {
 }
 
 // Top-level await: ES modules me function ke bahar bhi await chalta hai.
-const store = await createStore(config.redisUrl);
+// Redis start pe na mile: kuch second retry (har baar log), phir saaf message ke saath exit 1
+// (Docker/compose ka restart policy dobara chalayega), na ki bina listen kiye latke rehna.
+let store;
+try {
+  store = await createStore(config.redisUrl);
+} catch (err) {
+  console.error(`${name}: ${err.message}`);
+  process.exit(1);
+}
 const server = createApp({ config, store }).listen(config.port, config.host, (err) => {
   if (err) throw err; // jaise port pehle se busy (EADDRINUSE)
   const where = config.redisUrl ? "Redis" : "memory";
   console.log(`${name} ${version} on port ${server.address().port} (refresh tokens in ${where})`);
 });
 
-// `docker stop` pehle SIGTERM bhejta hai: nayi requests band, chalti wali poori, phir exit.
-for (const signal of ["SIGTERM", "SIGINT"]) {
-  process.once(signal, () => server.close(() => store.close()));
+// `docker stop` pehle SIGTERM bhejta hai, 10 second baad SIGKILL. Nayi connections band, chalti
+// requests poori; idle keep-alive connections turant band (warna Node unke 5 s timeout tak
+// rukta), aur jo request abhi chal rahi hai uska connection jawab ke baad idle hote hi band.
+function shutdown() {
+  server.close(() => store.close());
+  server.closeIdleConnections();
+  setInterval(() => server.closeIdleConnections(), 50).unref();
+  // Koi request atki hi rahe: SIGKILL se pehle khud exit, log ke saath.
+  setTimeout(() => {
+    console.error(`${name}: requests 8 s me khatam nahi hui, exit`);
+    process.exit(1);
+  }, 8000).unref();
 }
+for (const signal of ["SIGTERM", "SIGINT"]) process.once(signal, shutdown);

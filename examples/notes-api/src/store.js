@@ -6,12 +6,41 @@
 //   rotate(family, oldHash, newHash, ttl) -> { status: "ok" | "raced" | "reused" | "unknown", username, ttl }
 //     (ttl: naye token ki umar, absolute limit tak hi: min(ttl, session ke bache seconds))
 //   revoke(family)                       session khatam (logout)
+//   ping()                               store chal raha hai? (/healthz)
+// Redis slow ya band ho to har call StoreUnavailable (503) deta hai, latakti nahi.
 import { createClient } from "redis";
 
-// Do tabs ek hi cookie se ek saath refresh karein to ek jeetti hai; doosri abhi-abhi badla
-// token laati hai. Itne seconds tak wo "raced" hai (ek hi baar): session bachta hai, client
-// naye cookie se dobara try kare. Baad me, ya dobara, wahi token = chori: session revoke.
+// Kai tabs ek hi cookie se ek saath refresh karein to ek jeetti hai; baaki abhi-abhi badla
+// token laati hain. Itne seconds tak wo "raced" hai (jitni baar bhi: 409 koi token nahi deta):
+// session bachta hai, client naye cookie se dobara try kare. Baad me wahi token = chori: revoke.
 export const RACE_WINDOW = 10;
+
+// Redis ka jawab itne ms me nahi aaya to 503. node-redis ka apna `timeout` option sirf tab
+// tak chalta hai jab tak command socket pe likhi nahi gayi; Redis freeze ho (socket khula,
+// jawab nahi) to wo kaam nahi aata, isliye yahan Promise.race.
+export const REDIS_TIMEOUT_MS = 1000;
+// Start pe Redis na mile to itni der tak retry (har baar log), phir saaf error ke saath exit.
+export const REDIS_START_WAIT_MS = 5000;
+
+export class StoreUnavailable extends Error {
+  status = 503; // app.js ka error handler ise 503 + Retry-After banata hai
+}
+
+export function withTimeout(promise, ms = REDIS_TIMEOUT_MS) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new StoreUnavailable(`Redis ne ${ms} ms me jawab nahi diya`)), ms);
+  });
+  return Promise.race([promise, late])
+    .catch((err) => {
+      throw err instanceof StoreUnavailable ? err : new StoreUnavailable(`Redis: ${err.message}`, { cause: err });
+    })
+    .finally(() => clearTimeout(timer));
+}
+
+// Memory store ki safai: har create/rotate pe sabse purane (kam se kam) itne sessions dekho,
+// saare sessions nahi. Map ka order = aakhri create/rotate ka order.
+const SWEEP = 10;
 
 export function createMemoryStore(now = Date.now) {
   const sessions = new Map(); // family -> { username, hash, expiresAt, endsAt, previous, raceUntil }
@@ -21,21 +50,35 @@ export function createMemoryStore(now = Date.now) {
     sessions.delete(family);
     return undefined;
   };
+  // Aage wale expired sessions hatao, pehla zinda mile to ruko: har call thoda hi kaam.
+  // (Absolute limit ke paas wala session kabhi peeche se pehle expire hota hai; wo tab
+  // hatega jab aage wale hatenge, ya use karne pe.)
+  const sweep = () => {
+    let looked = 0;
+    for (const [family, session] of sessions) {
+      if (looked++ >= SWEEP || session.expiresAt > now()) break;
+      sessions.delete(family);
+    }
+  };
+  const touch = (family, session) => {
+    sessions.delete(family); // naye sire se daalo: Map ke end pe, order bana rahe
+    sessions.set(family, session);
+    sweep();
+  };
   return {
+    get size() {
+      return sessions.size;
+    },
     async create(family, username, hash, ttl, maxAge) {
-      for (const key of sessions.keys()) alive(key); // purane expired sessions saaf
       const first = Math.min(ttl, maxAge);
-      sessions.set(family, { username, hash, endsAt: now() + maxAge * 1000, expiresAt: now() + first * 1000 });
+      touch(family, { username, hash, endsAt: now() + maxAge * 1000, expiresAt: now() + first * 1000 });
       return first;
     },
     async rotate(family, oldHash, newHash, ttl) {
       const session = alive(family);
       if (!session) return { status: "unknown" };
       if (session.hash !== oldHash) {
-        if (oldHash === session.previous && now() < session.raceUntil) {
-          session.previous = undefined;
-          return { status: "raced" };
-        }
+        if (oldHash === session.previous && now() < session.raceUntil) return { status: "raced" };
         sessions.delete(family); // purana token dobara aaya: poora session band
         return { status: "reused" };
       }
@@ -48,24 +91,40 @@ export function createMemoryStore(now = Date.now) {
       Object.assign(session, {
         hash: newHash, previous: oldHash, raceUntil: now() + RACE_WINDOW * 1000, expiresAt: now() + next * 1000,
       });
+      touch(family, session);
       return { status: "ok", username: session.username, ttl: next };
     },
     async revoke(family) {
       sessions.delete(family);
     },
+    async ping() {},
     async close() {},
   };
 }
 
 // --8<-- [start:redis-client]
 // REDIS_URL jaise "redis://localhost:6379" se connect karo.
-export async function connectRedis(url) {
-  // disableOfflineQueue: Redis band ho to command turant fail (500), request latki na rahe.
-  const client = createClient({ url, disableOfflineQueue: true });
+export async function connectRedis(url, waitMs = REDIS_START_WAIT_MS) {
+  const giveUpAt = Date.now() + waitMs;
+  let ready = false;
+  const client = createClient({
+    url,
+    disableOfflineQueue: true, // Redis band ho to command turant fail (503), request latki na rahe
+    socket: {
+      connectTimeout: REDIS_TIMEOUT_MS,
+      // Start pe: thodi der retry, phir haar (server.js exit karta hai). Chalte hue toota to
+      // hamesha retry (max 1 s ruk ke): Redis wapas aate hi app bina restart ke chal padti hai.
+      reconnectStrategy: (retries, cause) => (!ready && Date.now() > giveUpAt ? cause : Math.min(100 * 2 ** retries, 1000)),
+    },
+  });
   // "error" listener zaroori hai: bina iske Redis ka ek error poora process crash kar deta hai.
-  // Connection tootne pe client khud reconnect karta hai.
   client.on("error", (err) => console.error("Redis error:", err.message));
-  await client.connect();
+  client.on("ready", () => (ready = true));
+  // Redis atka ho (socket khula, jawab nahi) to connect() khud kabhi nahi lautata: deadline.
+  await withTimeout(client.connect(), waitMs + REDIS_TIMEOUT_MS).catch((err) => {
+    client.destroy();
+    throw new Error(`Redis at REDIS_URL not reachable: ${err.cause?.message ?? err.message}`);
+  });
   return client;
 }
 // --8<-- [end:redis-client]
@@ -79,7 +138,6 @@ if not current then return {'unknown'} end
 if current ~= ARGV[1] then
   local previous = redis.call('HGET', KEYS[1], 'previous')
   if previous == ARGV[1] and tonumber(ARGV[4]) < tonumber(redis.call('HGET', KEYS[1], 'raceUntil')) then
-    redis.call('HDEL', KEYS[1], 'previous')
     return {'raced'}
   end
   redis.call('DEL', KEYS[1])
@@ -103,21 +161,26 @@ export function createRedisStore(client, now = Date.now) {
       // MULTI: dono commands ek saath; TTL ke bina key kabhi na bache.
       const endsAt = String(now() + maxAge * 1000); // absolute limit, milliseconds me
       const first = Math.min(ttl, maxAge);
-      await client.multi().hSet(key(family), { username, hash, endsAt }).expire(key(family), first).exec();
+      await withTimeout(client.multi().hSet(key(family), { username, hash, endsAt }).expire(key(family), first).exec());
       return first;
     },
     async rotate(family, oldHash, newHash, ttl) {
-      const [status, username, left] = await client.eval(ROTATE, {
+      const [status, username, left] = await withTimeout(client.eval(ROTATE, {
         keys: [key(family)],
         arguments: [oldHash, newHash, String(ttl), String(now()), String(now() + RACE_WINDOW * 1000)],
-      });
+      }));
       return { status, username, ttl: left };
     },
     async revoke(family) {
-      await client.del(key(family));
+      await withTimeout(client.del(key(family)));
     },
+    async ping() {
+      await withTimeout(client.ping());
+    },
+    // Rate limiter (rate-limit-redis) ke commands bhi isi timeout ke saath.
+    sendCommand: (args) => withTimeout(client.sendCommand(args)),
     async close() {
-      await client.close();
+      await withTimeout(client.close()).catch(() => client.destroy()); // Redis atka ho to bhi band
     },
   };
 }

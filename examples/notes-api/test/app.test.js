@@ -3,14 +3,22 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { createApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
-import { createMemoryStore } from "../src/store.js";
+import { LOGIN_LIMITS } from "../src/limits.js";
+import { RACE_WINDOW, StoreUnavailable, createMemoryStore } from "../src/store.js";
 
+const config = loadConfig({ NODE_ENV: "development", DEMO_USER: "asha", DEMO_PASSWORD: "s3cret" }, () => {});
+let clock = Date.now(); // the store's clock, moved on by the tests
 let server;
 let base;
+
+async function listen(store) {
+  const started = createApp({ config, store }).listen(0, "127.0.0.1");
+  await new Promise((resolve) => started.once("listening", resolve));
+  return started;
+}
+
 before(async () => {
-  const config = loadConfig({ DEMO_USER: "asha", DEMO_PASSWORD: "s3cret" }, () => {});
-  server = createApp({ config, store: createMemoryStore() }).listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
+  server = await listen(createMemoryStore(() => clock));
   base = `http://127.0.0.1:${server.address().port}`;
 });
 after(() => server.close());
@@ -59,8 +67,10 @@ test("refresh rotates; a replayed old token revokes the session; logout ends it"
   assert.equal(refreshed.status, 200);
   const second = refreshCookie(refreshed);
   assert.notEqual(second, first);
-  // Replayed at once: maybe a second tab (409, once), then a thief (401, session revoked).
+  // Replayed at once: maybe other tabs (409, no cookie); after the window, a thief (401, revoked).
   assert.equal((await post("/auth/refresh", { cookie: first })).status, 409);
+  assert.equal((await post("/auth/refresh", { cookie: first })).status, 409);
+  clock += RACE_WINDOW * 1000;
   assert.equal((await post("/auth/refresh", { cookie: first })).status, 401);
   assert.equal((await post("/auth/refresh", { cookie: second })).status, 401); // family revoked
 
@@ -93,4 +103,54 @@ test("malformed JSON is a 400 that does not echo the body; unknown routes 404, o
   assert.equal(wrongMethod.status, 405);
   assert.equal(wrongMethod.headers.get("allow"), "POST");
   assert.equal((await post("/me")).headers.get("allow"), "GET, HEAD");
+});
+
+test("wrong passwords from one address: 429 with Retry-After after the limit, the right one too", async () => {
+  const own = await listen(createMemoryStore());
+  const url = `http://127.0.0.1:${own.address().port}/auth/login`;
+  const attempt = (password) =>
+    fetch(url, { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username: "asha", password }) });
+  try {
+    assert.equal((await attempt("s3cret")).status, 200); // successes are not counted
+    for (let i = 0; i < LOGIN_LIMITS.address.limit; i++) assert.equal((await attempt(`no-${i}`)).status, 401);
+    const limited = await attempt("no-again");
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers.get("retry-after")) > 0);
+    assert.equal((await attempt("s3cret")).status, 429);
+  } finally {
+    own.close();
+  }
+});
+
+test("a declared body over the limit is 413 with Connection: close, before it is read", async () => {
+  const res = await fetch(`${base}/auth/login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Content-Length": String(64 * 1024) },
+    body: "x".repeat(64 * 1024),
+  });
+  assert.equal(res.status, 413);
+  assert.equal(res.headers.get("connection"), "close");
+});
+
+test("/healthz: 200 while the store answers, 503 with Retry-After when it does not", async () => {
+  assert.deepEqual(await (await fetch(`${base}/healthz`)).json(), { status: "ok" });
+  const broken = {
+    ...createMemoryStore(),
+    async ping() { throw new StoreUnavailable("Redis ne jawab nahi diya"); },
+    async create() { throw new StoreUnavailable("Redis ne jawab nahi diya"); },
+  };
+  const own = await listen(broken);
+  try {
+    const url = `http://127.0.0.1:${own.address().port}`;
+    for (const res of [await fetch(`${url}/healthz`), await fetch(`${url}/auth/login`, {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username: "asha", password: "s3cret" }),
+    })]) {
+      assert.equal(res.status, 503);
+      assert.equal(res.headers.get("retry-after"), "5");
+    }
+  } finally {
+    own.close();
+  }
 });

@@ -40,15 +40,34 @@ test("memory store: the absolute limit ends a session that keeps refreshing", as
   assert.deepEqual(await store.rotate("c", "h3", "h4", 60), { status: "unknown" });
 });
 
-test("memory store: a concurrent refresh with the old hash is raced once, in the window only", async () => {
+test("memory store: concurrent refreshes with the old hash are raced, in the window only", async () => {
   let now = 0;
   const store = createMemoryStore(() => now);
   await store.create("d", "demo", "h1", 60, 3600);
   assert.equal((await store.rotate("d", "h1", "h2", 60)).status, "ok");
   now = RACE_WINDOW * 1000 - 1;
-  assert.deepEqual(await store.rotate("d", "h1", "hx", 60), { status: "raced" }); // the other tab
+  for (let tab = 0; tab < 4; tab++) {
+    assert.deepEqual(await store.rotate("d", "h1", `hx${tab}`, 60), { status: "raced" }); // the other tabs
+  }
   assert.equal((await store.rotate("d", "h2", "h3", 60)).status, "ok"); // the session lives on
   assert.deepEqual(await store.rotate("d", "h2", "hy", 60), { status: "raced" });
-  assert.deepEqual(await store.rotate("d", "h2", "hz", 60), { status: "reused" }); // once only
+  now += RACE_WINDOW * 1000; // past the window: a replay is theft
+  assert.deepEqual(await store.rotate("d", "h2", "hz", 60), { status: "reused" });
   assert.equal((await store.rotate("d", "h3", "h4", 60)).status, "unknown");
+});
+
+test("memory store: a login does not look at every session; expired ones still go", async () => {
+  let now = 0;
+  let reads = 0;
+  const store = createMemoryStore(() => (reads++, now));
+  for (let i = 0; i < 2000; i++) await store.create(`s${i}`, "demo", "h", 60, 3600);
+  reads = 0;
+  await store.create("one-more", "demo", "h", 60, 3600);
+  assert.ok(reads <= 20, `${reads} clock reads for one login among 2000 sessions`);
+  now = 61_000; // all 2001 expired: every login clears a few, never all at once
+  for (let i = 0; i < 300; i++) await store.create(`t${i}`, "demo", "h", 60, 3600);
+  assert.equal(store.size, 300); // only the live ones
+  reads = 0;
+  await store.create("last", "demo", "h", 60, 3600);
+  assert.ok(reads <= 20, `${reads}`);
 });
