@@ -298,11 +298,34 @@ def published(workflow, tmp_path_factory) -> Path:
         # configure-pages gives the address without its trailing slash
         "actions/configure-pages": lambda step, env, job: {"base_url": PAGES_URL.rstrip("/")},
         "actions/upload-pages-artifact": lambda step, env, job: uploaded.append(
-            Path(env["GITHUB_WORKSPACE"]) / (step.get("with") or {}).get("path", "_site")) or {},
+            artifact(Path(env["GITHUB_WORKSPACE"]), step.get("with") or {}, tmp_path_factory.mktemp("artifact"))) or {},
     }
     replay(job, EVENTS["a push to main"], tmp_path_factory.mktemp("runner") / "workspace", actions)
     assert len(uploaded) == 1 and uploaded[0].is_dir(), f"nothing built where the artifact is taken: {uploaded}"
     return uploaded[0]
+
+
+def artifact(workspace: Path, inputs: dict, into: Path) -> Path:
+    """What upload-pages-artifact (v5) packs: its tar of `path` leaves out .git and .github,
+    and every dot path unless include-hidden-files is "true" (the action's action.yml)."""
+    source = workspace / inputs.get("path", "_site")
+    hidden = str(inputs.get("include-hidden-files", "false")).lower() == "true"
+    for file in source.rglob("*"):
+        parts = file.relative_to(source).parts
+        if file.is_dir() or ".git" in parts or ".github" in parts:
+            continue
+        if not hidden and any(part.startswith(".") for part in parts):
+            continue
+        (into / file.relative_to(source)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(file, into / file.relative_to(source))
+    return into
+
+
+def test_the_published_site_has_its_security_txt(published):
+    # RFC 9116's address; upload-pages-artifact drops dot paths unless told to keep them.
+    text = (published / ".well-known" / "security.txt").read_text(encoding="utf-8")
+    assert re.search(r"(?m)^Contact: \S+", text) and re.search(r"(?m)^Expires: \S+", text), text
+    assert f"Canonical: {PAGES_URL}.well-known/security.txt" in text, text
 
 
 def page(site: Path, path: str) -> BeautifulSoup:
@@ -494,3 +517,29 @@ def test_pages_like_server(pages_base):
     assert status == 301 and urlsplit(headers["Location"]).path == PREFIX
     status, headers, _ = fetch(pages_base)
     assert status == 200 and "Content-Security-Policy" not in headers
+
+
+def test_the_readmes_branch_deploy_publishes_the_finished_site(site, tmp_path):
+    """README's alternative deploy (a gh-pages branch): it must publish what `make site`
+    finished (CSP <meta>, security.txt), not an engine-only build such as `mkdocs gh-deploy`
+    makes, which skips the post-build step. Its push goes to a local bare repository."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("Alternative, bypassing the tests", 1)[1]
+    (command,) = [line for line in re.findall(r"```bash\n(.*?)```", section, re.S)[0].splitlines() if line.strip()]
+    build, publish = [shlex.split(part) for part in command.split("&&")]
+    assert [word for word in build if "=" not in word] == ["make", "site"], command
+    assert publish[0].endswith("ghp-import") and publish[-1] == "site", command
+    origin, work = tmp_path / "origin.git", tmp_path / "work"
+    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
+    subprocess.run(["git", "init", "-q", str(work)], check=True)
+    subprocess.run(["git", "remote", "add", "origin", str(origin)], cwd=work, check=True)
+    shutil.copytree(site, work / "site")
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
+    subprocess.run([str(ROOT / publish[0]), *publish[1:]], cwd=work, env=env, check=True, capture_output=True)
+    files = subprocess.run(["git", "ls-tree", "-r", "--name-only", "gh-pages"], cwd=origin,
+                           capture_output=True, text=True, check=True).stdout.split()
+    assert {".nojekyll", ".well-known/security.txt", "index.html"} <= set(files)
+    home = subprocess.run(["git", "show", "gh-pages:index.html"], cwd=origin, capture_output=True, text=True,
+                          check=True).stdout
+    assert 'http-equiv="Content-Security-Policy"' in home or "http-equiv=Content-Security-Policy" in home
