@@ -154,6 +154,16 @@ redis.call('EXPIRE', KEYS[1], ttl)
 return {'ok', redis.call('HGET', KEYS[1], 'username'), ttl}`;
 // --8<-- [end:rotate]
 
+// Rotate ka jawab timeout ho gaya, par command shayad Redis tak pahunch chuki hai (Redis atka
+// tha, baad me chalayega). Client ko naya token mila hi nahi: rotation ho gayi to purana
+// token "dobara aaya" lagega aur user logout. Isliye usi connection pe ye undo bhi bhejo:
+// Redis commands order me chalata hai, to undo rotate ke baad hi chalega (sirf wahi rotation).
+const UNDO_ROTATE = `
+if redis.call('HGET', KEYS[1], 'hash') == ARGV[2] then
+  redis.call('HSET', KEYS[1], 'hash', ARGV[1])
+  redis.call('HDEL', KEYS[1], 'previous')
+end`;
+
 export function createRedisStore(client, now = Date.now) {
   const key = (family) => `refresh:${family}`; // ek session = ek Redis hash, TTL ke saath
   return {
@@ -165,11 +175,18 @@ export function createRedisStore(client, now = Date.now) {
       return first;
     },
     async rotate(family, oldHash, newHash, ttl) {
-      const [status, username, left] = await withTimeout(client.eval(ROTATE, {
+      const sent = client.eval(ROTATE, {
         keys: [key(family)],
         arguments: [oldHash, newHash, String(ttl), String(now()), String(now() + RACE_WINDOW * 1000)],
-      }));
-      return { status, username, ttl: left };
+      });
+      try {
+        const [status, username, left] = await withTimeout(sent);
+        return { status, username, ttl: left };
+      } catch (err) {
+        sent.catch(() => {});
+        if (client.isReady) client.eval(UNDO_ROTATE, { keys: [key(family)], arguments: [oldHash, newHash] }).catch(() => {});
+        throw err;
+      }
     },
     async revoke(family) {
       await withTimeout(client.del(key(family)));
