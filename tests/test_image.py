@@ -15,10 +15,12 @@ import base64
 import contextlib
 import brotli
 import gzip
+import http.client
 import json
 import os
 import re
 import tarfile
+import threading
 import time
 from collections import deque
 from datetime import datetime
@@ -422,6 +424,48 @@ def test_compose_publishes_on_loopback_only(engine, served, report):
     assert answers["127.0.0.1"].startswith("HTTP/1.1 204"), answers
     for address in others:
         assert not answers[address].startswith("HTTP/"), f"{address}:{port} answers: {answers[address]}"
+
+
+def flood_until_refused(url: str, forwarded_for: str, most: int = 4000, seconds: float = 20) -> int | None:
+    """GET / with X-Forwarded-For, four keep-alive connections at once, until the first 429:
+    how many requests were answered before it (None if none came)."""
+    parts, answered, refused, stop = urlsplit(url), [], [], threading.Event()
+    deadline = time.monotonic() + seconds
+
+    def one():
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        try:
+            while not stop.is_set() and len(answered) < most and time.monotonic() < deadline:
+                conn.request("GET", "/", headers={"X-Forwarded-For": forwarded_for, "Accept-Encoding": "br"})
+                response = conn.getresponse()
+                response.read()
+                if response.status == 429:
+                    refused.append(len(answered))
+                    stop.set()
+                answered.append(response.status)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=one, daemon=True) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 10)
+    return min(refused) if refused else None
+
+
+def test_readers_behind_the_host_proxy_are_limited_each_on_their_own(engine, served, report):
+    # compose publishes on 127.0.0.1 for a proxy on the host: every connection then comes
+    # from Docker's port proxy, and the reader is who X-Forwarded-For names. One reader
+    # flooding meets 429; another, and the proxy's own address, do not.
+    _, url = serving(engine, served, "docker-compose up")
+    first = flood_until_refused(url, "198.51.100.7")
+    status_other = fetch(url + "/", headers={"X-Forwarded-For": "198.51.100.8"})[0]
+    status_proxy = fetch(url + "/")[0]
+    report(f"docker-compose up behind a host proxy: X-Forwarded-For 198.51.100.7 refused after {first} requests; "
+           f"then 198.51.100.8 {status_other}, no header {status_proxy}")
+    assert first is not None and first >= 500, first
+    assert (status_other, status_proxy) == (200, 200)
 
 
 # --- health and stop ------------------------------------------------------------------------
