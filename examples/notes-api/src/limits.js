@@ -33,16 +33,19 @@ function limiter(name, { windowMs, limit }, store, keyGenerator) {
 const account = (req) => createHash("sha256").update(String(req.body?.username ?? "").toLowerCase())
   .digest("base64url");
 
-// rate-limit-redis apni Lua script ka SHA yaad rakhta hai; load hi fail ho (Redis atka tha) to
-// wo fail hua promise hamesha ke liye reh jaata. Error ke baad dobara load karo, taaki Redis
-// wapas aate hi limit bhi chal pade.
+// rate-limit-redis apni Lua script ka SHA (ek promise) yaad rakhta hai. Redis band tha to wo
+// promise fail hi reh jaata, aur Redis wapas aane ke baad bhi har login 503. Isliye kisi bhi
+// error ke baad agli baar script pehle dobara load karo.
 class RecoveringRedisStore extends RedisStore {
   async increment(key) {
+    if (this.stale) {
+      this.stale = false;
+      this.incrementScriptSha = this.loadIncrementScript();
+    }
     try {
       return await super.increment(key);
     } catch (err) {
-      this.incrementScriptSha = this.loadIncrementScript();
-      this.incrementScriptSha.catch(() => {}); // agli increment phir try karegi
+      this.stale = true;
       throw err;
     }
   }

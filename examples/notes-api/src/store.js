@@ -8,7 +8,7 @@
 //   revoke(family)                       session khatam (logout)
 //   ping()                               store chal raha hai? (/healthz)
 // Redis slow ya band ho to har call StoreUnavailable (503) deta hai, latakti nahi.
-import { createClient } from "redis";
+import { ErrorReply, createClient } from "redis";
 
 // Kai tabs ek hi cookie se ek saath refresh karein to ek jeetti hai; baaki abhi-abhi badla
 // token laati hain. Itne seconds tak wo "raced" hai (jitni baar bhi: 409 koi token nahi deta):
@@ -33,6 +33,9 @@ export function withTimeout(promise, ms = REDIS_TIMEOUT_MS) {
   });
   return Promise.race([promise, late])
     .catch((err) => {
+      // Redis ne error se jawab diya (jaise NOSCRIPT, jise rate-limit-redis khud sambhalta hai,
+      // ya code ki galti): wo "band" hona nahi, waisa hi aage. LOADING/BUSY thodi der ke: 503.
+      if (err instanceof ErrorReply && !/^(LOADING|BUSY)\b/.test(err.message)) throw err;
       throw err instanceof StoreUnavailable ? err : new StoreUnavailable(`Redis: ${err.message}`, { cause: err });
     })
     .finally(() => clearTimeout(timer));
