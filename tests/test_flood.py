@@ -375,6 +375,52 @@ def post(port: int, path: str):
     return response.status, response.headers, body
 
 
+# --- requests held open by reading slowly --------------------------------------------------
+
+SLOW_READERS = 300
+
+
+def test_slow_readers_from_one_address_meet_the_request_limit(fresh, report):
+    # Requests whose answers are read slowly stay in progress: the search index (the largest
+    # file) to a tiny receive window and a small segment size, as a slow link would take
+    # it. Past the per-address count, 429; a reader on another address is served.
+    server = fresh()
+    held: list[socket.socket] = []
+    statuses: list[bytes] = []
+    client = None
+    deadline = time.monotonic() + 15
+    try:
+        while len(held) < SLOW_READERS and time.monotonic() < deadline:
+            conn = socket.socket()
+            held.append(conn)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
+            conn.bind((ATTACKER, 0))
+            conn.settimeout(3)
+            conn.connect(("127.0.0.1", server.port))
+            conn.sendall(b"GET /search/search_index.json HTTP/1.1\r\nHost: notes\r\n\r\n")
+            statuses.append(conn.recv(12)[9:12])
+        client = Client(server.port, READER, timeout=3, deadline=time.monotonic() + 10)
+        results = page_load(client, "/docker/")
+    finally:
+        if client:
+            client.close()
+        for conn in held:
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+    in_progress = statuses.index(b"429") if b"429" in statuses else None
+    report(f"{len(statuses)} slow readers of the search index on {ATTACKER}: "
+           f"{statuses.count(b'200')} served, {statuses.count(b'429')} refused (the first at {in_progress}); "
+           f"reader from {READER} meanwhile: {ok_share(results):.0%} of {len(results)} requests 200")
+    assert len(statuses) == SLOW_READERS
+    limit = int(re.search(r"(?m)^\s*limit_conn\s+\S+\s+(\d+);", SITE_CONF.read_text()).group(1)) \
+        if re.search(r"(?m)^\s*limit_conn\s", SITE_CONF.read_text()) else None
+    # Refused once `limit` are in progress; one of them may finish now and then, freeing a place.
+    assert limit and in_progress is not None and limit <= in_progress <= limit + 5, (limit, in_progress)
+    assert statuses[in_progress:].count(b"429") >= 0.9 * (SLOW_READERS - in_progress), statuses[in_progress:]
+    assert ok_share(results) == 1, failures(results)
+
+
 # --- readers never meet the limits ------------------------------------------------------------
 
 READERS_AT_ONCE = 30  # readers behind one carrier-grade NAT address, all opening a page at once
