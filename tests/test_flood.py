@@ -471,9 +471,9 @@ def wait_for_h1(page, text: str) -> None:
         page.wait_for_function(
             "text => { const h = document.querySelector('article h1');"
             "          return h && h.innerText.replace('¶', '').trim() === text; }", arg=text, timeout=10_000)
-    except Exception:
+    except Exception as error:
         shown = page.evaluate("() => document.querySelector('article h1')?.innerText")
-        raise AssertionError(f"{page.url}: waited for {text!r}, the page shows {shown!r}")
+        raise AssertionError(f"{page.url}: waited for {text!r}, the page shows {shown!r}") from error
 
 
 def test_a_real_browser_session_meets_no_limit(browser, server, report):
