@@ -1,0 +1,2 @@
+// Offline and installable: filled in by issue 27 item 1.
+export {};

@@ -1,0 +1,2 @@
+// Stub until the zoom module lands: the contract is in README.md.
+export {};
