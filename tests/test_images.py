@@ -352,16 +352,17 @@ def test_nginx_serves_the_image_kinds_and_the_build_reads_the_same_list(server, 
     assert status == KINDS[ext]
     if status == 200:
         assert headers["Cache-Control"] == "max-age=86400" and headers["Content-Type"].startswith("image/")
-    else:
-        assert headers["Cache-Control"] == "no-cache"
+    else:  # an error is never stored, least of all as the image a day long
+        assert headers["Cache-Control"] == "no-store"
     # hooks/served.py reads nginx/site.conf's list: it answers as nginx does.
     assert served(f"/planted/a.{ext}") == (status == 200)
 
 
-def test_a_missing_image_is_a_404_cached_as_a_page(server):
-    # $file_kind is volatile: the 404 page a missing .png redirects to is not cached a day.
+def test_a_missing_image_is_a_404_never_stored(server):
+    # $file_kind is volatile: the 404 page a missing .png redirects to is not cached a day,
+    # and as an error it is not stored at all.
     status, headers, _ = fetch(server.url("/images/nope.png"))
-    assert status == 404 and headers["Cache-Control"] == "no-cache"
+    assert status == 404 and headers["Cache-Control"] == "no-store"
 
 
 # --- in the browser ----------------------------------------------------------------------------
