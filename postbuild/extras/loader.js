@@ -6,8 +6,14 @@
 // * anyone else gets it on their first interaction. No `scroll`: a page scrolled by script
 //   (or restored by the browser) is not a reader asking for anything, and a reader's own
 //   scroll starts with a wheel, a touch, a key or a pointer on the scrollbar.
+// * Clicks and key presses until the bundle runs are kept in window.__notesPending (main.js
+//   hands them to the modules as site.pending): the tap that loads the bundle is often the
+//   one a module must answer (zoom, on a diagram).
 (() => {
   let src = document.currentScript.dataset.src;
+  const pending = (window.__notesPending = []);
+  const keep = (event) => window.__notesPending === pending && pending.push(event);
+  for (const type of ["click", "keydown"]) addEventListener(type, keep, { capture: true, passive: true });
   const load = () => {
     if (src) {
       const script = document.createElement("script");

@@ -13,7 +13,10 @@ const here = document.currentScript ? document.currentScript.src : document.base
 const site = Object.freeze({
   root: new URL("../../", here).href,
   assets: new URL("../", here).href,
+  // The clicks and key presses the loader saw before this script ran (loader.js), oldest first.
+  pending: Object.freeze(Array.isArray(window.__notesPending) ? [...window.__notesPending] : []),
 });
+window.__notesPending = null;
 
 function run(name, hook, ...args) {
   try {
