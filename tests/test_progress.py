@@ -129,7 +129,7 @@ def links_to(page, scope: str, path: str):
 def nav_says_done(page, path: str, done: bool) -> None:
     """The note's nav entry: its name and, when done, "(revise ho gaya)" to a screen reader
     and a tick to the eye."""
-    page.locator(".notes-progress-toggle, .notes-progress-summary").first.wait_for(state="attached", timeout=10_000)
+    page.locator("[data-notes-progress]").first.wait_for(state="attached", timeout=10_000)  # the bundle ran
     link = links_to(page, ".md-nav--primary a.md-nav__link:not(.md-nav--secondary a)", path)
     assert link.count() == 1
     name = re.compile(r"^\s*" + re.escape(nav_name(path)) + (r"\s*\(revise ho gaya\)\s*$" if done else r"\s*$"))
@@ -420,3 +420,20 @@ def test_a_first_visit_that_only_looks_stores_nothing(open_page, server):
     assert page.locator(".notes-progress-summary [role=status]").inner_text().startswith("Abhi koi note revise nahi hua")
     assert stored(page) == {}
 
+
+
+def test_only_notes_get_a_toggle(open_page, server):
+    """The tags index and the 404 page (it stands in at any address) are nobody's note: no
+    toggle there, while their nav still shows what is done."""
+    page = open_page(NOTE)
+    wake(page)
+    toggles(page, NOTE).first.click()
+    wait_pressed(toggles(page, NOTE), "true")
+    tags = next(path for path in PAGES if path and path not in NOTES)
+    missing = server.url("/no-such-note/")
+    for address in (server.url("/" + tags), missing):
+        page.goto(address)  # a returning reader: the bundle runs without an interaction
+        nav_says_done(page, NOTE, True)
+        assert page.locator("[data-notes-progress=toggle], [data-notes-progress=summary]").count() == 0, address
+    # The 404 itself is what was asked for, not a fault.
+    page.watch.errors = [e for e in page.watch.errors if missing not in e or "404" not in e]

@@ -10,8 +10,8 @@
 //   is relative to the first page);
 // - the revision page: sections under an <h2 data-search-exclude> (README, "Reviewing a
 //   note"), each for the note most of its links point to;
-// - a note: any other page with a canonical link (the 404 page has none) and an <h1>, but the
-//   home page and the tags index (headings made of tags);
+// - a note: any other page the nav links to (not the 404, 500 or offline page) with an <h1>,
+//   but the home page and the tags index (headings made of tags);
 // - the home page's cards: `.grid.cards`, each card's first link.
 
 const KEY = "notes:progress"; // the loader takes any `notes:` key as a returning reader
@@ -78,9 +78,13 @@ function keyOf(href, allowHash = true) {
   return url.pathname.slice(base.pathname.length).replace(/(^|\/)index\.html$/, "$1");
 }
 
+// The page's key if it is one of the site's pages (the nav links to it), else null: the 404,
+// 500 and offline pages stand in at any address and are nobody's note.
 function pageKey(doc) {
-  const canonical = doc.querySelector("link[rel=canonical]");
-  return canonical ? keyOf(location.href) : null;
+  const here = keyOf(location.href);
+  const inNav = [...doc.querySelectorAll(".md-nav--primary a.md-nav__link[href]")]
+    .some((link) => keyOf(link.href, false) === here);
+  return here !== null && inNav ? here : null;
 }
 
 function cleanText(el) {
