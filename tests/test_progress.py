@@ -392,6 +392,35 @@ def test_controls_are_accessible(open_page, server, scheme, size):
 
 
 # ---------------------------------------------------------------------------------------
+# Offline
+
+def test_marking_works_offline(open_page, server):
+    """With the notes saved for offline (the offline module's "save all" on the home page), a
+    reader with no network marks a note; the nav and the home card follow, and a reload
+    (from the service worker's cache) keeps it."""
+    page = open_page("")
+    root = server.url("/")
+    wake(page)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=20_000)
+    page.locator("[data-notes-offline-save]").click()
+    page.wait_for_function("() => ['done', 'failed'].includes("
+                           "document.querySelector('[data-notes-offline-status]')?.dataset.state)", timeout=120_000)
+    assert page.locator("[data-notes-offline-status]").get_attribute("data-state") == "done"
+    page.context.set_offline(True)
+    go_instantly(page, root, NOTE)
+    toggles(page, NOTE).last.click()
+    wait_pressed(toggles(page, NOTE), "true")
+    nav_says_done(page, NOTE, True)
+    go_instantly(page, root, "")
+    card(page, NOTE).locator(".notes-progress-badge").wait_for(timeout=10_000)
+    page.goto(root + NOTE)  # a full load, from the cache
+    wait_pressed(toggles(page, NOTE), "true")
+    # Offline the browser reports the requests it could not send; nothing else may go wrong.
+    page.watch.errors = [e for e in page.watch.errors if "ERR_INTERNET_DISCONNECTED" not in e]
+    page.context.set_offline(False)
+
+
+# ---------------------------------------------------------------------------------------
 # Under the Pages sub-path, and what a first visit costs
 
 def test_progress_is_keyed_below_the_site_root_under_a_sub_path(open_page, pages_base):
