@@ -304,7 +304,7 @@ def test_mark_from_the_revision_page_shows_on_the_note(open_page, server, size):
     wait_pressed(topic_toggle(page, topic), "true")
     # The progress line at the page's end counts the topics.
     assert page.locator(".notes-progress-summary [role=status]").inner_text() == \
-        f"{len(topics)} me se 1 topics revise ho gaye."
+        f"{len(topics)} me se 1 topic revise ho gaya."
 
 
 # ---------------------------------------------------------------------------------------

@@ -139,6 +139,11 @@ function save(done) {
   }
 }
 
+// Own keys only: a stored object's prototype ("constructor") is no note.
+function isDone(done, key) {
+  return key !== null && key !== undefined && Object.hasOwn(done, key);
+}
+
 function setDone(key, on) {
   const done = load();
   if (on) done[key] = Date.now();
@@ -201,12 +206,11 @@ function setMark(host, on, visible) {
 }
 
 // The progress line with "Progress saaf karo" (and "Wapas lao" just after a clear).
-function summary(where) {
+function summary() {
   const box = el("div", { class: "notes-progress-summary", [MARK]: "summary" },
     el("p", { class: "notes-progress-count", role: "status" }),
     el("button", { type: "button", class: "notes-progress-clear" }, "Progress saaf karo"),
     el("button", { type: "button", class: "notes-progress-undo" }, "Wapas lao"));
-  box.dataset.where = where;
   const [, clear, back] = box.children;
   clear.addEventListener("click", () => clearAll(() => box.querySelector(".notes-progress-undo").focus()));
   back.addEventListener("click", () => restore(() => box.querySelector(".notes-progress-clear").focus()));
@@ -215,7 +219,7 @@ function summary(where) {
 
 function summaryText(count, total) {
   if (undo && !count) return "Progress saaf ho gaya.";
-  if (total) return `${total} me se ${count} topics revise ho gaye.`;
+  if (total) return `${total} me se ${count} ` + (count === 1 ? "topic revise ho gaya." : "topics revise ho gaye.");
   if (!count) return "Abhi koi note revise nahi hua: har note ke upar aur end me \u201cRevise ho gaya\u201d dabao.";
   return count === 1 ? "1 note revise ho gaya." : `${count} notes revise ho gaye.`;
 }
@@ -230,11 +234,11 @@ function render(doc) {
   for (const link of doc.querySelectorAll(".md-nav--primary a.md-nav__link[href]")) {
     if (link.closest(".md-nav--secondary")) continue;
     const key = keyOf(link.href, false);
-    setMark(link, key !== null && key in done, false);
+    setMark(link, isDone(done, key), false);
   }
   // The page's own entry: on a phone, a label that opens its table of contents.
   for (const label of doc.querySelectorAll(".md-nav--primary label.md-nav__link[for=__toc]")) {
-    setMark(label, here !== null && here in done, false);
+    setMark(label, isDone(done, here), false);
   }
   if (!content || here === null) return;
 
@@ -254,16 +258,16 @@ function render(doc) {
         row.append(heading, toggle(key, name, "topic"));
       }
     }
-    ensureSummary(content, "revision", () => content.append(summary("revision")));
+    ensureSummary(content, () => content.append(summary()));
   } else if (here === "" && cards.length) {
     for (const card of cards) {
       const link = card.querySelector("a[href]");
       const key = link && keyOf(link.href, false);
       const host = link && (link.closest("p") || link.parentElement);
-      if (host) setMark(host, key !== null && key in done, true);
+      if (host) setMark(host, isDone(done, key), true);
     }
     const grid = cards[0].closest(".grid");
-    ensureSummary(content, "home", () => grid.after(summary("home")));
+    ensureSummary(content, () => grid.after(summary()));
   } else if (here !== "" && h1 && !isTags) {
     // A note: one toggle under the title, one at the end (where a reader finishes it).
     const name = cleanText(h1);
@@ -279,11 +283,11 @@ function render(doc) {
   }
 
   for (const button of content.querySelectorAll("[" + MARK + "=toggle]")) {
-    button.setAttribute("aria-pressed", String(button.dataset.notesKey in done));
+    button.setAttribute("aria-pressed", String(isDone(done, button.dataset.notesKey)));
   }
   const box = content.querySelector("[" + MARK + "=summary]");
   if (box) {
-    const count = list.length ? list.filter((t) => t.key in done).length : Object.keys(done).length;
+    const count = list.length ? list.filter((t) => isDone(done, t.key)).length : Object.keys(done).length;
     const text = summaryText(count, list.length);
     const status = box.querySelector(".notes-progress-count");
     if (status.textContent !== text) status.textContent = text;
@@ -292,6 +296,6 @@ function render(doc) {
   }
 }
 
-function ensureSummary(content, where, insert) {
+function ensureSummary(content, insert) {
   if (!content.querySelector("[" + MARK + "=summary]")) insert();
 }
