@@ -1,8 +1,8 @@
 """`python -m postbuild SITE_DIR`: the post-build steps, in order, on a built folder.
 
 The order is the data's: images first (their markup is part of the page the rest work on),
-the extras loader goes in before the CSP step checks every inline script's hash, the CSP
-<meta> goes in before minifying (which keeps inline scripts byte for byte, so their hashes
+the extras bundle is written before the stylesheet is purged (the purge keeps the classes
+its script adds), the CSP <meta> goes in before minifying (which keeps inline scripts byte for byte, so their hashes
 hold), the stylesheet is purged against the
 minified pages (the words it keeps by are the same), security.txt is written, the offline
 step lists the files once they are final (the stylesheet's name included, security.txt's

@@ -2,15 +2,16 @@
 // Node run. argv[2]: JSON {kind, ...}; prints JSON on stdout.
 // * kind "extras" {dir}: dir/main.css bundled and minified (its @imports inlined), then
 //   dir/main.js bundled (the modules and their npm packages) and minified into one classic
-//   script with the stylesheet's fingerprinted name written in, and dir/loader.js minified.
-//   Prints {css, js, loader, cssName, jsName}: names are the content's sha256, 8 hex.
+//   script with the stylesheet's fingerprinted name written in, and dir/loader.js minified
+//   with the bundle's name written in. Prints {css, js, loader, cssName, jsName,
+//   loaderName}: names end in the content's sha256, 8 hex.
 // * kind "sw" {entry, define}: the service worker, bundled with its Workbox modules into
 //   one classic script (no importScripts: one file, one CSP, one cache entry), with the
 //   build's facts (`define`: name -> JSON value). Prints {js}.
 // * kind "icons" {svg, icons: [{size, maskable, background}]}: PNGs drawn by resvg,
 //   base64. A maskable icon is the SVG drawn inside the safe zone (the middle 80 %) on a
 //   full-bleed background, as the W3C manifest spec's purpose "maskable" asks.
-import { build, transform } from "esbuild";
+import { build } from "esbuild";
 import { createHash } from "node:crypto";
 
 const input = JSON.parse(process.argv[2]);
@@ -30,9 +31,9 @@ async function extras({ dir }) {
   const css = await bundle(`${dir}/main.css`, { loader: { ".css": "css" } });
   const cssName = `extras.${hash8(css)}.min.css`;
   const js = await bundle(`${dir}/main.js`, { format: "iife", define: { EXTRAS_CSS: JSON.stringify(cssName) } });
-  const { readFile } = await import("node:fs/promises");
-  const loader = (await transform(await readFile(`${dir}/loader.js`, "utf8"), { minify: true, target: TARGET })).code.trim();
-  return { css, js, loader, cssName, jsName: `extras.${hash8(js)}.min.js` };
+  const jsName = `extras.${hash8(js)}.min.js`;
+  const loader = await bundle(`${dir}/loader.js`, { define: { EXTRAS_JS: JSON.stringify(jsName) } });
+  return { css, js, loader, cssName, jsName, loaderName: `extras-loader.${hash8(loader)}.min.js` };
 }
 
 async function sw({ entry, define }) {

@@ -7,10 +7,11 @@ Guarantees, on any built folder:
   assets/javascripts/, extras.<8 hex>.min.css under assets/stylesheets/: nginx's
   fingerprinted kind, cached forever), built by esbuild (postbuild/extras.mjs) only when a
   source, the build script or esbuild's version changed;
-* every page ends with the loader (extras/loader.js, minified), inline, with the bundle's
-  URL in its data-src, as the page addresses its stylesheet (relative, or absolute on the
-  error pages): one script, the same bytes on every page, so one hash in the CSP
-  (nginx/site.conf; the csp step after this one fails naming it when it changes);
+* every page ends with a deferred <script> of the loader (extras/loader.js, minified, with
+  the bundle's name written in: extras-loader.<8 hex>.min.js beside the bundle), addressed
+  as the page addresses its stylesheet (relative, or absolute on the error pages). The
+  loader is a file, not inline: a page fetched by instant navigation carries only its tag,
+  and the CSP needs no hash for it;
 * the step fails, naming the file, when a page has no stylesheet under assets/ to tell
   where the site's root is, or no </body>.
 """
@@ -73,8 +74,8 @@ def root_href(html: str, name: str) -> str:
     return match.group(1)
 
 
-def loader_tag(loader: str, src: str) -> str:
-    return f'<script data-src="{src}">{loader}</script>'
+def loader_tag(src: str) -> str:
+    return f'<script src="{src}" defer></script>'
 
 
 def add_extras(site_dir: Path, cache: Path) -> None:
@@ -82,6 +83,7 @@ def add_extras(site_dir: Path, cache: Path) -> None:
     (site_dir / "assets" / "javascripts").mkdir(parents=True, exist_ok=True)
     (site_dir / "assets" / "stylesheets").mkdir(parents=True, exist_ok=True)
     (site_dir / "assets" / "javascripts" / result["jsName"]).write_text(result["js"], encoding="utf-8")
+    (site_dir / "assets" / "javascripts" / result["loaderName"]).write_text(result["loader"], encoding="utf-8")
     (site_dir / "assets" / "stylesheets" / result["cssName"]).write_text(result["css"], encoding="utf-8")
     for page in sorted(site_dir.rglob("*.html")):
         name = page.relative_to(site_dir).as_posix()
@@ -89,6 +91,6 @@ def add_extras(site_dir: Path, cache: Path) -> None:
         ends = list(BODY_END.finditer(html))
         if not ends:
             raise StepError(f"{name}: no </body> to put the extras loader before")
-        tag = loader_tag(result["loader"], f"{root_href(html, name)}assets/javascripts/{result['jsName']}")
+        tag = loader_tag(f"{root_href(html, name)}assets/javascripts/{result['loaderName']}")
         end = ends[-1].start()
         page.write_text(html[:end] + tag + html[end:], encoding="utf-8")

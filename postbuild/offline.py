@@ -168,7 +168,7 @@ def loaded_by(site_dir: Path, relative: str) -> list[str]:
     for tag in re.findall(r"<(?:link|script|img)\b[^>]*>", html):
         if tag.startswith("<link") and not re.search(r"\brel=\"?(?:stylesheet|icon)\b", tag):
             continue
-        url = attribute(tag, "href") or attribute(tag, "src") or attribute(tag, "data-src")
+        url = attribute(tag, "href") or attribute(tag, "src")
         if url and url.startswith(prefix) and (site_dir / url[len(prefix):]).is_file():
             found.append(url[len(prefix):])
     return found
@@ -217,7 +217,10 @@ def write_offline(site_dir: Path, cache: Path) -> None:
         data = path.read_bytes()
         version.update(relative.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
         files.append([page_url(relative), wire_bytes(relative, data)])
-    offline = [OFFLINE_PAGE, *loaded_by(site_dir, OFFLINE_PAGE)]
+    # The extras' bundle and stylesheet too: the loader adds them, and the offline page's
+    # "save all" control is theirs.
+    extras = [path for path, _ in files if re.match(r"assets/(?:javascripts|stylesheets)/extras\.", path)]
+    offline = [OFFLINE_PAGE, *loaded_by(site_dir, OFFLINE_PAGE), *extras]
     worker_source = (SOURCES / "sw.js").read_bytes()
     version.update(worker_source + BUILD.read_bytes())
     build_version = version.hexdigest()[:16]
