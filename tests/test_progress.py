@@ -185,6 +185,7 @@ def test_mark_by_keyboard_then_reload_and_navigate_instantly(open_page, server):
                             "       document.activeElement.getAttribute('aria-pressed')]")
     assert focused == [f"Revise ho gaya: {h1(NOTE)}", "false"], focused
     assert page.evaluate(FOCUS_RING), "the toggle has no visible focus ring"
+    shot(page, "note-focused-desktop-light")
     page.keyboard.press("Enter")
     wait_pressed(toggles(page, NOTE), "true")  # both of the note's toggles
     page.keyboard.press("Space")
@@ -389,6 +390,7 @@ def test_controls_are_accessible(open_page, server, scheme, size):
         if page.evaluate("() => document.activeElement.matches('.notes-progress-clear')"):
             break
     assert page.evaluate(FOCUS_RING), "Progress saaf karo has no visible focus ring"
+    shot(page, f"home-clear-focused-{scheme}-{size}")
 
 
 # ---------------------------------------------------------------------------------------
