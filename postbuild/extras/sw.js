@@ -36,19 +36,25 @@ const absolute = (path) => new URL(path, SCOPE).href;
 // even those the reader did not scroll to: offline, the page is whole.
 const EMBED = /<(?:img|source)\b[^>]*>/gi;
 const EMBED_URL = /\s(?:src|srcset)=(?:"([^"]*)"|'([^']*)'|([^\s>"']+))/gi;
+async function embeds(response, base) {
+  if (!(response.headers.get("Content-Type") || "").startsWith("text/html")) return [];
+  const html = await response.clone().text();
+  const urls = [];
+  for (const [tag] of html.matchAll(EMBED))
+    for (const match of tag.matchAll(EMBED_URL))
+      for (const candidate of (match[1] ?? match[2] ?? match[3]).split(",")) {
+        if (!candidate.trim()) continue;
+        const url = new URL(candidate.trim().split(/\s+/)[0], base);
+        url.hash = "";
+        if (own(url)) urls.push(url.href);
+      }
+  return urls;
+}
 const WITH_EMBEDS = {
   cacheDidUpdate: async ({ request, newResponse }) => {
-    if (!(newResponse.headers.get("Content-Type") || "").startsWith("text/html")) return;
-    const html = await newResponse.clone().text();
     const urls = [];
-    for (const [tag] of html.matchAll(EMBED))
-      for (const match of tag.matchAll(EMBED_URL))
-        for (const candidate of (match[1] ?? match[2] ?? match[3]).split(",")) {
-          const url = new URL(candidate.trim().split(/\s+/)[0], request.url);
-          url.hash = "";
-          if (candidate.trim() && own(url) && !(await caches.match(url.href, { cacheName: CACHE, ...MATCH })))
-            urls.push(url.href);
-        }
+    for (const url of await embeds(newResponse, request.url))
+      if (!(await caches.match(url, { cacheName: CACHE, ...MATCH }))) urls.push(url);
     await keep(urls);
   },
 };
@@ -93,11 +99,12 @@ registerRoute(({ request, url }) => request.mode === "navigate" && own(url), nav
 registerRoute(({ url }) => own(url) && IMAGE.test(url.pathname), images);
 registerRoute(({ url, request }) => own(url) && request.method === "GET", pages);
 
-// Keep `urls` in this build's cache, a few at a time; `older` caches give fingerprinted
-// files without a download. Calls done(url, ok) for each.
+// Keep `urls` in this build's cache, a few at a time, each page with what it embeds;
+// `older` caches give fingerprinted files without a download. Calls done(url, ok) for each.
 async function keep(urls, done = () => {}, older = []) {
   const cache = await caches.open(CACHE);
-  const queue = [...new Set(urls)];
+  const seen = new Set(urls);
+  const queue = [...seen];
   async function worker() {
     while (queue.length) {
       const url = queue.shift();
@@ -109,6 +116,8 @@ async function keep(urls, done = () => {}, older = []) {
         // no-cache: the browser's copy is revalidated (a cheap 304), never taken as it is.
         response = response || (await fetch(url, { cache: "no-cache", credentials: "same-origin" }));
         if (response.status === 200) {
+          for (const embedded of await embeds(response, url))
+            if (!seen.has(embedded)) seen.add(embedded) && queue.push(embedded);
           await cache.put(url, response);
           ok = true;
         }
@@ -172,6 +181,7 @@ async function saveAll(port) {
   let bytes = 0;
   const failed = [];
   await keep([...sizes.keys()], (url, ok) => {
+    if (!sizes.has(url)) return; // embedded by a page, yet not listed: kept, not counted
     done += 1;
     bytes += sizes.get(url);
     if (!ok) failed.push(url);
