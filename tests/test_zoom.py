@@ -332,3 +332,27 @@ def test_an_image_wider_than_its_column_opens_too(open_page, browser, server, si
         assert not watch.take()
     finally:
         context.close()
+
+
+def test_after_instant_navigation_the_next_page_zooms_and_back_still_changes_pages(open_page, server):
+    """The zoom's history handling leaves Material's own Back alone: zoom on a page reached
+    by instant navigation, Back closes it, the next Back shows the page before."""
+    page = open_page("jwt/")
+    page.locator("article details:has(figure.diagram) > summary").first.click()  # loads the bundle
+    page.locator(".md-sidebar--primary a.md-nav__link[href$='cors/']").click()  # instant navigation
+    page.wait_for_url(re.compile(r"/cors/"), wait_until="commit")
+    page.wait_for_function("() => document.querySelector('article h1').textContent.includes('CORS')", timeout=10_000)
+    page.locator("article details:has(figure.diagram) > summary").first.click()
+    buttons = page.locator("article figure.diagram button.notes-zoom-open")
+    buttons.first.wait_for()
+    assert page.evaluate("""() => [...document.querySelectorAll('article figure.diagram')]
+                                    .every(f => f.querySelectorAll('button.notes-zoom-open').length === 1)""")
+    buttons.first.click()
+    page.wait_for_function(IS_OPEN, timeout=5000)
+    assert dialog_facts(page)["src"].endswith("-light.svg")
+    page.go_back()
+    page.wait_for_function(IS_CLOSED, timeout=5000)
+    assert urlsplit(page.url).path == "/cors/"
+    page.go_back()
+    page.wait_for_url(re.compile(r"/jwt/"), wait_until="commit", timeout=5000)
+    page.wait_for_function("() => document.querySelector('article h1').textContent.includes('JWT')", timeout=10_000)
