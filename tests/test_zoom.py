@@ -203,6 +203,8 @@ def test_keyboard_opens_zooms_pans_and_closes_back_to_the_diagram(open_page, sch
     assert facts["focusInside"] and facts["src"].endswith(f"-{scheme}.svg"), facts
     fitted = page.evaluate(SHOWN_BOX)
     shot(page, f"desktop-{scheme}-open")
+    violations = axe_violations(page)
+    assert not violations, f"dialog open on a desktop ({scheme}):\n  " + "\n  ".join(violations)
 
     page.keyboard.press("+")
     page.wait_for_function(f"w => document.querySelector('{SHOWN}').getBoundingClientRect().width > w * 1.2",
