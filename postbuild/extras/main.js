@@ -31,7 +31,9 @@ function run(name, hook, ...args) {
 const link = document.createElement("link");
 link.rel = "stylesheet";
 link.href = new URL(`../stylesheets/${EXTRAS_CSS}`, here).href;
-document.head.append(link);
+// In <body>, not <head>: Material's instant navigation removes every <head> element the
+// next page lacks, and leaves the body's own children outside its container alone.
+document.body.append(link);
 
 for (const [name, module] of Object.entries(MODULES)) if (typeof module.init === "function") run(name, module.init, site);
 

@@ -31,21 +31,8 @@ export function init(site) {
 
 export function onPage(doc, site) {
   if (site && site.root) root = site.root;
-  keepStylesheet();
   undo = null;
   render(doc && doc.querySelector ? doc : document);
-}
-
-// The extras stylesheet: main.js links it in <head>, and Material's instant navigation
-// removes every <head> element the next page lacks, so the toggles lost their looks on the
-// next page. Put back, in <body>, which Material leaves alone (outside its container); this
-// runs in the same task as Material's swap, before any paint. A no-op once it stays put.
-let sheet = null;
-
-function keepStylesheet() {
-  sheet = sheet || [...document.querySelectorAll("link[rel=stylesheet]")]
-    .find((link) => /\/extras\.[0-9a-f]{8}\.min\.css$/.test(link.href));
-  if (sheet && !sheet.isConnected) document.body.append(sheet);
 }
 
 // --- Where things are ------------------------------------------------------------------
