@@ -468,3 +468,40 @@ def test_only_notes_get_a_toggle(open_page, server):
         assert page.locator("[data-notes-progress=toggle], [data-notes-progress=summary]").count() == 0, address
     # The 404 itself is what was asked for, not a fault.
     page.watch.errors = [e for e in page.watch.errors if missing not in e or "404" not in e]
+
+
+
+# Layout shifts as browsers count them (no recent input): their size, and what moved that a
+# reader reads: anything in the article but the "Last update" line under it.
+SHIFTS = """
+window.__shifts = [];
+new PerformanceObserver(list => {
+  for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__shifts.push({
+    value: entry.value,
+    text: entry.sources.map(s => s.node).filter(n => n && n.nodeType === 1 && n.closest("article")
+                                                 && !n.closest(".md-source-file"))
+                       .map(n => n.outerHTML.slice(0, 80)),
+  });
+}).observe({type: "layout-shift", buffered: true});
+"""
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_a_returning_readers_page_does_not_move_when_the_controls_arrive(open_page, size):
+    # A returning reader's bundle runs by itself, after the page is shown (no input): what
+    # it adds may not push the text they started reading. The end toggle may nudge the
+    # footer of a short page; the total stays under half of what browsers call good (0.1).
+    viewport = PHONE if size == "phone" else DESKTOP
+    page = open_page(NOTE, viewport=viewport, has_touch=size == "phone")
+    wake(page)
+    toggles(page, NOTE).first.click()  # now a returning reader
+    wait_pressed(toggles(page, NOTE), "true")
+    page.add_init_script(SHIFTS)
+    for path in (NOTE, *MARKABLE[:3]):
+        page.goto(page.evaluate("path => new URL(path, window.__md_scope).href", path))
+        toggles(page, path).first.wait_for(timeout=10_000)  # the bundle ran, unasked
+        page.wait_for_timeout(300)
+        shifts = page.evaluate("() => window.__shifts")
+        moved = [text for shift in shifts for text in shift["text"]]
+        assert not moved, f"/{path} ({size}): the note's text moved as the controls arrived: {moved}"
+        assert sum(shift["value"] for shift in shifts) < 0.05, f"/{path} ({size}): {shifts}"

@@ -256,10 +256,15 @@ function render(doc) {
     const grid = cards[0].closest(".grid");
     ensureSummary(content, () => grid.after(summary()));
   } else if (here !== "" && h1 && !isTags) {
-    // A note: one toggle under the title, one at the end (where a reader finishes it).
+    // A note: one toggle beside the title, one at the end (where a reader finishes it).
+    // Beside, floated as Material's edit button is, not under: a returning reader's bundle
+    // runs after the page is shown, and a toggle pushed in under the title would move the
+    // text they started reading.
     const name = cleanText(h1);
     if (!content.querySelector("[" + MARK + "=toggle].notes-progress-toggle--top")) {
-      h1.after(toggle(here, name, "top"));
+      const top = toggle(here, name, "top");
+      top.title = "Revise ho gaya";
+      h1.before(top);
     }
     if (!content.querySelector("[" + MARK + "=toggle].notes-progress-toggle--end")) {
       const end = el("div", { class: "notes-progress-end", [MARK]: "end" }, toggle(here, name, "end"));
