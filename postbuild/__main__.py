@@ -1,10 +1,12 @@
 """`python -m postbuild SITE_DIR`: the post-build steps, in order, on a built folder.
 
 The order is the data's: images first (their markup is part of the page the rest work on),
-the CSP <meta> goes in before minifying (which keeps inline
-scripts byte for byte, so their hashes hold), the stylesheet is purged against the
-minified pages (the words it keeps by are the same), security.txt is written before
-compression, and compression comes last, on final files.
+the extras bundle is written before the stylesheet is purged (the purge keeps the classes
+its script adds), the CSP <meta> goes in before minifying (which keeps inline scripts byte for byte, so their hashes
+hold), the stylesheet is purged against the
+minified pages (the words it keeps by are the same), security.txt is written, the offline
+step lists the files once they are final (the stylesheet's name included, security.txt's
+source gone), and compression comes last, on final files.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from hooks.shared import cache_dir
 from postbuild import StepError
 from postbuild.compress import precompress
 from postbuild.csp import add_policy
+from postbuild.extras import add_extras
 from postbuild.images import optimise_images
 from postbuild.minify import minify_pages
+from postbuild.offline import write_offline
 from postbuild.security_txt import write_security_txt
 from postbuild.stylesheet import one_stylesheet
 
-STEPS = (("images", optimise_images), ("csp", add_policy), ("minify", minify_pages), ("stylesheet", one_stylesheet),
-         ("security-txt", write_security_txt), ("compress", precompress))
+STEPS = (("images", optimise_images), ("extras", add_extras), ("csp", add_policy), ("minify", minify_pages), ("stylesheet", one_stylesheet),
+         ("security-txt", write_security_txt), ("offline", write_offline), ("compress", precompress))
 
 
 def main(argv: list[str]) -> int:

@@ -48,7 +48,8 @@ def inline_script_hashes(html: str) -> set[str]:
     hashes = set()
     for match in INLINE_SCRIPT.finditer(html):
         attrs = match.group("attrs")
-        if re.search(r"\bsrc=", attrs) or re.search(r"\btype=[\"']?application/json", attrs):
+        # An attribute named src, not one ending in it (data-src): only that makes it external.
+        if re.search(r"(?<![\w-])src=", attrs) or re.search(r"(?<![\w-])type=[\"']?application/json", attrs):
             continue  # external files are covered by 'self'; JSON data is never executed
         digest = hashlib.sha256(match.group("body").encode("utf-8")).digest()
         hashes.add("'sha256-" + base64.b64encode(digest).decode() + "'")

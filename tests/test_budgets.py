@@ -43,8 +43,11 @@ NAV_ENTRIES = nav_entries(mkdocs_config()["nav"])
 PER_NAV_ENTRY = 40
 # The shared files (script, stylesheet, icon, sitemap) and the frame, on a first visit.
 # Material's script is built again without the components the site cannot use
-# (hooks/material9/); tests/output/budgets.json has the parts.
-FIRST_VISIT_BUDGET = 37_700 + PER_NAV_ENTRY * NAV_ENTRIES
+# (hooks/material9/); tests/output/budgets.json has the parts. Issue 27 (offline, progress,
+# zoom) added what it measured, within its 1 kB: the extras loader (a small script, its
+# bundle waits for the reader's first interaction), its tag and the manifest link in the
+# page, and the stylesheet rules the extras' script keeps from the purge.
+FIRST_VISIT_BUDGET = 38_530 + PER_NAV_ENTRY * NAV_ENTRIES
 # The frame of a page reached by instant navigation, with its response headers.
 NEXT_PAGE_BUDGET = 3_500 + PER_NAV_ENTRY * NAV_ENTRIES
 REPEAT_VISIT_BUDGET = 9_000

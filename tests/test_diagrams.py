@@ -57,8 +57,13 @@ def test_no_page_loads_any_script_but_materials(site):
     for html in site.rglob("*.html"):
         page = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
         sources = [s["src"] for s in page.select("script[src]")]
-        assert all(re.search(r"assets/javascripts/bundle\.[0-9a-f]{8}\.min\.js$", s) for s in sources), (html, sources)
+        # Material's page script and the extras loader (postbuild/extras/): no drawing library.
+        assert all(re.search(r"assets/javascripts/(?:bundle|extras-loader)\.[0-9a-f]{8}\.min\.js$", s)
+                   for s in sources), (html, sources)
         assert "mermaid" not in " ".join(s.get_text() for s in page.select("script")).lower()
+    # What the loader brings in later (zoom included) draws nothing either.
+    for script in (site / "assets" / "javascripts").glob("extras*.min.js"):
+        assert "mermaid" not in script.read_text(encoding="utf-8").lower(), script
 
 
 BROKEN = """

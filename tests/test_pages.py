@@ -345,6 +345,29 @@ def test_the_published_site_is_built_for_its_pages_address(published):
     assert assets and all(urljoin(PAGES_URL + "a/b/", a).startswith(PAGES_URL) for a in assets), assets
 
 
+def test_the_published_site_installs_and_works_offline_under_its_address(published):
+    """The service worker and the manifest reach the artifact, and address only the site:
+    the worker sits at the site's root (its scope), the manifest's start_url and scope are
+    relative to it, and the offline page and loader name files under the address."""
+    manifest = json.loads((published / "manifest.webmanifest").read_text(encoding="utf-8"))
+    manifest_url = PAGES_URL + "manifest.webmanifest"
+    assert urljoin(manifest_url, manifest["start_url"]) == PAGES_URL
+    assert urljoin(manifest_url, manifest["scope"]) == PAGES_URL
+    assert all(urljoin(manifest_url, icon["src"]).startswith(PAGES_URL) and (published / icon["src"]).is_file()
+               for icon in manifest["icons"])
+    assert (published / "sw.js").is_file() and (published / "offline.json").is_file()
+    listing = json.loads((published / "offline.json").read_text(encoding="utf-8"))
+    assert all(not path.startswith("/") and (published / (path or ".") / ("index.html" if path.endswith("/")
+               or not path else "")).exists() for path, _ in listing["files"])
+    for path in ["", *PAGES, "404.html", "offline.html"]:
+        html = (published / path / "index.html") if not path.endswith(".html") else published / path
+        soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
+        base = PAGES_URL + ("a/b/" if path.endswith(".html") else path)  # the error pages show at any depth
+        assert urljoin(base, soup.find("link", rel="manifest")["href"]) == manifest_url, path
+        loader = soup.find("script", src=re.compile(r"extras-loader\."))
+        assert urljoin(base, loader["src"]).startswith(PAGES_URL + "assets/javascripts/extras-loader."), path
+
+
 def test_each_published_page_links_to_its_source_for_editing(published):
     for path, (source, _, _) in PAGES.items():
         edit = page(published, path).find("a", rel="edit")

@@ -60,7 +60,7 @@ def test_it_runs_on_a_site_built_without_the_hooks(plain):
                      .select("link[rel=stylesheet]")}
     done = postbuild(site, project, project / ".cache")
     assert done.returncode == 0, done.stdout + done.stderr
-    for step in ("csp", "minify", "stylesheet", "security-txt", "compress"):
+    for step in ("extras", "csp", "minify", "stylesheet", "security-txt", "offline", "compress"):
         assert f"postbuild {step}: done" in done.stdout, done.stdout
     published = (site / ".well-known" / "security.txt").read_text(encoding="utf-8")
     assert "Contact: https://" in published and "\nExpires: " in published and "#" not in published
@@ -68,8 +68,12 @@ def test_it_runs_on_a_site_built_without_the_hooks(plain):
 
     policy = meta_policy(csp_from_nginx())
     stylesheets = {p.name for p in site.rglob("*.css")}
-    (one,) = stylesheets
+    # The one stylesheet the pages link, and the extras' (postbuild/extras.py: its loader adds it).
+    (one,) = {name for name in stylesheets if not name.startswith("extras.")}
     assert re.fullmatch(r"site\.[0-9a-f]{8}\.min\.css", one), stylesheets
+    assert len(stylesheets) == 2 and any(re.fullmatch(r"extras\.[0-9a-f]{8}\.min\.css", n) for n in stylesheets)
+    # Offline and installable on another engine's output too (postbuild/offline.py).
+    assert all((site / name).is_file() for name in ("sw.js", "manifest.webmanifest", "offline.json", "offline.html"))
     assert not any((site / "assets" / "stylesheets" / name).exists() for name in linked_before)
     for page in site.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
@@ -79,6 +83,8 @@ def test_it_runs_on_a_site_built_without_the_hooks(plain):
         assert "\n    " not in html.split("<pre", 1)[0], f"{page}: not minified"
         links = soup.select("link[rel=stylesheet]")
         assert [link["href"].rsplit("/", 1)[-1] for link in links] == [one], page
+        assert soup.select_one("script[src*='assets/javascripts/extras-loader.'][defer]") is not None, f"{page}: no loader"
+        assert soup.select_one("link[rel=manifest]") is not None, f"{page}: no manifest link"
         assert brotli.decompress((page.parent / (page.name + ".br")).read_bytes()).decode("utf-8") == html
         assert gzip.decompress((page.parent / (page.name + ".gz")).read_bytes()).decode("utf-8") == html
 
