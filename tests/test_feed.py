@@ -132,3 +132,28 @@ def test_without_git_history_the_page_says_so_and_dates_nothing(tmp_path):
     assert not (site / "feed.xml").exists()
     assert not soup(site / "jwt" / "index.html").find("link", type="application/atom+xml")
 
+
+
+def test_the_kind_of_change_is_read_from_the_last_commit(tmp_path, monkeypatch):
+    """New note = the file's first commit; a commit adding a Correction box or an
+    "(editor ne joda)" line = correction / addition; anything else = update."""
+    from postbuild import feed
+
+    def commit(message: str, **files: str) -> None:
+        for name, text in files.items():
+            (tmp_path / "docs" / name).write_text(text, encoding="utf-8")
+        env = {"GIT_AUTHOR_NAME": "N", "GIT_AUTHOR_EMAIL": "n@example.invalid", "GIT_COMMITTER_NAME": "N",
+               "GIT_COMMITTER_EMAIL": "n@example.invalid", "PATH": "/usr/bin:/bin"}
+        for args in (["add", "-A"], ["-c", "commit.gpgsign=false", "commit", "-q", "-m", message]):
+            subprocess.run(["git", *args], cwd=tmp_path, env=env, check=True, capture_output=True)
+
+    (tmp_path / "docs").mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    commit("notes", **{"a.md": "# A\n", "b.md": "# B\n", "c.md": "# C\n", "d.md": "# D\n"})
+    commit("fix b", **{"b.md": '# B\n\n!!! warning "Correction: pehle galat likha tha"\n    Sahi ye hai.\n'})
+    commit("add to c", **{"c.md": "# C\n\nEk line aur (editor ne joda).\n"})
+    commit("edit d", **{"d.md": "# D\n\nBas wording.\n"})
+    monkeypatch.setattr(feed, "PROJECT", tmp_path)
+    assert {name: feed.change(name)[1] for name in ("a.md", "b.md", "c.md", "d.md")} == {
+        "a.md": "new", "b.md": "fix", "c.md": "fix", "d.md": "update"}
+    assert feed.change("missing.md") is None
