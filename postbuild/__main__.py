@@ -7,7 +7,9 @@ hold), the stylesheet is purged against the
 minified pages (the words it keeps by are the same), the report links and the feed (its page from the final 404 frame, its head link
 in every page) come after, with no class of their own, security.txt is written, the offline
 step lists the files once they are final (the stylesheet's name included, security.txt's
-source gone), and compression comes last, on final files.
+source gone), the notes for tools (llms.txt, each page's index.md: postbuild/llms.py) come
+after it (a copy is fetched on a tap, not saved for offline), and compression comes last, on
+final files.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from postbuild.csp import add_policy
 from postbuild.extras import add_extras
 from postbuild.feed import write_feed
 from postbuild.images import optimise_images
+from postbuild.llms import write_llms
 from postbuild.minify import minify_pages
 from postbuild.offline import write_offline
 from postbuild.report import add_report_links
@@ -30,7 +33,7 @@ from postbuild.security_txt import write_security_txt
 from postbuild.stylesheet import one_stylesheet
 
 STEPS = (("images", optimise_images), ("extras", add_extras), ("csp", add_policy), ("minify", minify_pages), ("stylesheet", one_stylesheet),
-         ("report", add_report_links), ("feed", write_feed), ("security-txt", write_security_txt), ("offline", write_offline), ("compress", precompress))
+         ("report", add_report_links), ("feed", write_feed), ("security-txt", write_security_txt), ("offline", write_offline), ("llms", write_llms), ("compress", precompress))
 
 
 def main(argv: list[str]) -> int:

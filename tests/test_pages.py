@@ -601,3 +601,27 @@ def test_the_readmes_branch_deploy_publishes_the_finished_site(site, tmp_path):
     home = subprocess.run(["git", "show", "gh-pages:index.html"], cwd=origin, capture_output=True, text=True,
                           check=True).stdout
     assert 'http-equiv="Content-Security-Policy"' in home or "http-equiv=Content-Security-Policy" in home
+
+
+def test_the_published_llms_txt_links_the_copies_under_the_pages_address(published):
+    # llms.txt (postbuild/llms.py) names each page's Markdown copy by its full Pages address,
+    # sub-path included, and each named copy is in the artifact.
+    text = (published / "llms.txt").read_text(encoding="utf-8")
+    urls = re.findall(r"(?m)^- \[[^\]]+\]\((\S+)\): \S", text)
+    assert sorted(urls) == sorted(f"{PAGES_URL}{path}index.md" for path in PAGES), text
+    for url in urls:
+        copy = published / url[len(PAGES_URL):]
+        assert copy.is_file() and copy.read_text(encoding="utf-8").startswith("# "), url
+    # Links inside a copy to another note go to that note's page under the sub-path.
+    linked = re.findall(r"\]\((https://owner\.github\.io/[^)#\s]*)", (published / "revision" / "index.md").read_text(encoding="utf-8"))
+    assert linked and all(url.startswith(PAGES_URL) for url in linked), linked
+
+
+def test_the_copies_answer_under_the_sub_path(pages_base):
+    status, _, body = fetch(pages_base + "llms.txt")
+    assert status == 200, status
+    urls = re.findall(r"(?m)^- \[[^\]]+\]\((\S+)\): \S", body.decode("utf-8"))
+    assert urls and all(url.startswith(pages_base) for url in urls), urls
+    for url in urls:
+        status, _, copy = fetch(url)
+        assert status == 200 and copy.startswith(b"# "), url
