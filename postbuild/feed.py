@@ -18,7 +18,7 @@ page, and compression):
   URL: Atom requires an <updated> date and absolute links, and none is invented;
 * every page's head links the feed (<link rel=alternate type=application/atom+xml>),
   relative as the page addresses its stylesheet, when there is one; and every page with a
-  "Last update" / "Galti batao" line links the page in it.
+  "Galti batao" line (postbuild/report.py) links the page in it.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from postbuild.security_txt import site_url
 FEED = "feed.xml"
 PAGE = "naya/index.html"
 HEAD_END = re.compile(r"</head>", re.I)
-SOURCE_FILE_END = re.compile(r"(?<=</span>)</aside>(?=</article>)")
+PAGE_LINKS_END = re.compile(r"(?<=</a>)</small></p>(?=</article>)")  # report.py's line
 H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S)
 HEADERLINK = re.compile(r"<a\b[^>]*\bheaderlink\b[^>]*>.*?</a>", re.S)  # the permalink's ¶ is no part of the title
 # The author's two marks of a fix (README: how a correction is written).
@@ -163,10 +163,9 @@ def write_feed(site_dir: Path, cache: Path) -> None:
         text = built.read_text(encoding="utf-8")
         relative = built.relative_to(site_dir).as_posix()
         here = root_href(text, relative)
-        if (aside := SOURCE_FILE_END.search(text)) is not None:
-            # The page is found where a note's state is shown, beside "Last update".
-            fact = f"<span class=md-source-file__fact><a href={here}naya/>Naya kya hai</a></span>"
-            text = text[: aside.start()] + fact + text[aside.start():]
+        if (line := PAGE_LINKS_END.search(text)) is not None:
+            # The page is found where a note's state is shown, next to "Galti batao".
+            text = text[: line.start()] + f" · <a href={here}naya/>Naya kya hai</a>" + text[line.start():]
         if feed:
             head = HEAD_END.search(text)
             if not head:

@@ -7,7 +7,7 @@ Guarantees, on any built folder:
 * the link is `<repo>/issues/new?title=...&body=...`, URL-encoded: the title names the page,
   the body gives its address (the canonical link) and asks "Kya galat hai?" and "Sahi kya
   hai / reference (link)?";
-* it is a plain link at the end of the article, beside "Last update": nothing is requested
+* it is a plain link on its own line at the end of the article, after "Last update": nothing is requested
   from GitHub until the reader taps it.
 """
 
@@ -24,7 +24,6 @@ CANONICAL = re.compile(r"<link\b[^>]*\brel=\"?canonical\"?[^>]*>")
 HREF = re.compile(r"\bhref=\"?([^\"\s>]+)")
 H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S)
 HEADERLINK = re.compile(r"<a\b[^>]*\bheaderlink\b[^>]*>.*?</a>", re.S)  # the permalink's ¶ is no part of the title
-SOURCE_FILE = re.compile(r"(<aside class=\"?md-source-file\"?>)(.*?)(</aside>)", re.S)
 ARTICLE_END = re.compile(r"</article>")
 
 
@@ -45,12 +44,9 @@ def add_report_links(site_dir: Path, cache: Path) -> None:
         canonical = CANONICAL.search(text)
         address = HREF.search(canonical.group(0)).group(1) if canonical else target["path"]
         link = f'<a href="{htmlmod.escape(issue_url(target["repo"], title, address))}" data-notes-report>Galti batao</a>'
-        if (aside := SOURCE_FILE.search(text)) is not None:
-            # Beside "Last update", in the line readers already look at for the page's state.
-            fact = f"<span class=md-source-file__fact>{link}</span>"
-            text = text[: aside.end(2)] + fact + text[aside.end(2):]
-        elif (end := ARTICLE_END.search(text)) is not None:
-            text = text[: end.start()] + f"<aside class=md-source-file>{link}</aside>" + text[end.start():]
-        else:
+        end = ARTICLE_END.search(text)
+        if end is None:
             continue
+        # Its own line after "Last update" (whose .md-source-file line holds the date alone).
+        text = text[: end.start()] + f"<p data-notes-page-links><small>{link}</small></p>" + text[end.start():]
         built.write_text(text, encoding="utf-8")

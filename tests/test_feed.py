@@ -75,8 +75,8 @@ def check_head_links(site: Path, base: str) -> None:
     for path in [*PAGES, "naya/"]:
         link = soup(site / path / "index.html").find("link", rel="alternate", type="application/atom+xml")
         assert link is not None and urljoin(base + path, link["href"]) == base + "feed.xml", f"/{path}: {link}"
-    for path in NOTES:  # and the page is found from each note, beside its "Last update"
-        hrefs = [urljoin(base + path, a["href"]) for a in soup(site / path / "index.html").select(".md-source-file a")]
+    for path in NOTES:  # and the page is found from each note, beside "Galti batao"
+        hrefs = [urljoin(base + path, a["href"]) for a in soup(site / path / "index.html").select("[data-notes-page-links] a")]
         assert base + "naya/" in hrefs, f"/{path}: {hrefs}"
 
 
