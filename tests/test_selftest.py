@@ -19,7 +19,7 @@ from bs4 import BeautifulSoup
 
 from playwright.sync_api import expect
 
-from harness.browser import PageWatch
+from harness.browser import AXE_JS, WCAG_TAGS, PageWatch
 from harness.pages import NOTES, PAGES
 from harness.paths import DOCS
 
@@ -145,3 +145,54 @@ def test_each_question_opens_by_keyboard(open_page, path):
         expect(box.locator("a[href*='#']")).to_be_visible()  # the answer's link to its section
         opened.append(name)
     assert len(opened) == expected, f"/{path}: reached by Tab and opened {len(opened)} of {expected}: {opened}"
+
+
+# ---------------------------------------------------------------------------------------
+# The quiz on the revision page (postbuild/extras/quiz.js)
+
+def test_the_quiz_keeps_its_score_across_a_reload(open_page):
+    page = open_page(REVISION)
+    page.keyboard.press("Shift")  # a first visit's bundle waits for an interaction
+    start = page.get_by_role("button", name="Quiz shuru karo")
+    expect(start).to_be_visible()
+    start.focus()
+    page.keyboard.press("Enter")
+    first = page.locator(".notes-quiz__question")
+    expect(first).to_be_focused()
+    asked = first.text_content()
+    assert any(asked == q for path in QUIZZED for q, _ in questions(path)), asked
+    page.get_by_role("button", name="Jawab dikhao").click()
+    expect(page.locator(".notes-quiz__answer a[href*='#']")).to_be_visible()
+    expect(page.get_by_role("button", name="Sahi tha")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(".notes-quiz__question")).not_to_have_text(asked)
+    page.get_by_role("button", name="Jawab dikhao").click()
+    page.get_by_role("button", name="Galat tha").click()
+    total = sum(len(questions(path)) for path in QUIZZED)
+    expect(page.locator(".notes-quiz__score")).to_have_text(f"Score: 1 sahi, 1 galat ({total} me se 2)")
+    stored = page.evaluate("JSON.parse(localStorage.getItem('notes:quiz'))")
+    assert sorted(stored["marks"].values()) == ["galat", "sahi"], stored
+
+    page.reload()
+    expect(page.locator(".notes-quiz__score")).to_have_text("Score: 1 sahi, 1 galat")
+    page.get_by_role("button", name="Quiz jaari rakho").click()
+    expect(page.locator(".notes-quiz__question")).not_to_have_text(asked)  # it goes on, not from the start
+    expect(page.locator(".notes-quiz__score")).to_have_text(f"Score: 1 sahi, 1 galat ({total} me se 2)")
+
+
+AXE_RUN = """tags => axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]})
+  .then(r => r.violations.map(v => `${v.id} (${v.impact}): ${v.help} ` + v.nodes.slice(0, 5).map(n => n.target.join(" ")).join(", ")))"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_quiz_is_accessible_on_a_phone(open_page, scheme):
+    page = open_page(REVISION, color_scheme=scheme, is_mobile=True, has_touch=True)
+    page.keyboard.press("Shift")
+    page.get_by_role("button", name="Quiz shuru karo").click()
+    page.get_by_role("button", name="Jawab dikhao").click()
+    expect(page.locator(".notes-quiz__answer")).to_be_visible()
+    wide = page.evaluate("() => [...document.querySelectorAll('.notes-quiz *')].filter(e => e.getBoundingClientRect().right > innerWidth).length")
+    assert wide == 0, "the quiz fits 390 px"
+    page.evaluate(AXE_JS.read_text())
+    violations = page.evaluate(AXE_RUN, WCAG_TAGS)
+    assert not violations, f"/{REVISION} ({scheme}, 390 px, quiz open):\n  " + "\n  ".join(violations)
