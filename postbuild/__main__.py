@@ -32,8 +32,19 @@ from postbuild.report import add_report_links
 from postbuild.security_txt import write_security_txt
 from postbuild.stylesheet import one_stylesheet
 
-STEPS = (("images", optimise_images), ("extras", add_extras), ("csp", add_policy), ("minify", minify_pages), ("stylesheet", one_stylesheet),
-         ("report", add_report_links), ("feed", write_feed), ("security-txt", write_security_txt), ("offline", write_offline), ("llms", write_llms), ("compress", precompress))
+STEPS = (
+    ("images", optimise_images),
+    ("extras", add_extras),
+    ("csp", add_policy),
+    ("minify", minify_pages),
+    ("stylesheet", one_stylesheet),
+    ("report", add_report_links),
+    ("feed", write_feed),
+    ("security-txt", write_security_txt),
+    ("offline", write_offline),
+    ("llms", write_llms),
+    ("compress", precompress),
+)
 
 
 def main(argv: list[str]) -> int:
