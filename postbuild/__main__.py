@@ -4,9 +4,12 @@ The order is the data's: images first (their markup is part of the page the rest
 the extras bundle is written before the stylesheet is purged (the purge keeps the classes
 its script adds), the CSP <meta> goes in before minifying (which keeps inline scripts byte for byte, so their hashes
 hold), the stylesheet is purged against the
-minified pages (the words it keeps by are the same), security.txt is written, the offline
+minified pages (the words it keeps by are the same), the report links and the feed (its page from the final 404 frame, its head link
+in every page) come after, with no class of their own, security.txt is written, the offline
 step lists the files once they are final (the stylesheet's name included, security.txt's
-source gone), and compression comes last, on final files.
+source gone), the notes for tools (llms.txt, each page's index.md: postbuild/llms.py) come
+after it (a copy is fetched on a tap, not saved for offline), and compression comes last, on
+final files.
 """
 
 from __future__ import annotations
@@ -20,14 +23,28 @@ from postbuild import StepError
 from postbuild.compress import precompress
 from postbuild.csp import add_policy
 from postbuild.extras import add_extras
+from postbuild.feed import write_feed
 from postbuild.images import optimise_images
+from postbuild.llms import write_llms
 from postbuild.minify import minify_pages
 from postbuild.offline import write_offline
+from postbuild.report import add_report_links
 from postbuild.security_txt import write_security_txt
 from postbuild.stylesheet import one_stylesheet
 
-STEPS = (("images", optimise_images), ("extras", add_extras), ("csp", add_policy), ("minify", minify_pages), ("stylesheet", one_stylesheet),
-         ("security-txt", write_security_txt), ("offline", write_offline), ("compress", precompress))
+STEPS = (
+    ("images", optimise_images),
+    ("extras", add_extras),
+    ("csp", add_policy),
+    ("minify", minify_pages),
+    ("stylesheet", one_stylesheet),
+    ("report", add_report_links),
+    ("feed", write_feed),
+    ("security-txt", write_security_txt),
+    ("offline", write_offline),
+    ("llms", write_llms),
+    ("compress", precompress),
+)
 
 
 def main(argv: list[str]) -> int:

@@ -29,7 +29,7 @@ import zopfli.gzip
 from hooks.shared import write_atomic
 
 # Source maps (.map) are left out: only developer tools fetch them.
-COMPRESSIBLE = {".html", ".css", ".js", ".json", ".webmanifest", ".xml", ".svg", ".txt"}
+COMPRESSIBLE = {".html", ".css", ".js", ".json", ".webmanifest", ".xml", ".svg", ".txt", ".md"}  # .md: the notes' copies (postbuild/llms.py)
 ZOPFLI_MIN_BYTES = 20_000
 ZOPFLI_FOLDERS = ("assets/javascripts/", "assets/stylesheets/")
 

@@ -103,7 +103,10 @@ def collapsed_only_word(site: Path) -> tuple[str, str]:
     for path in PAGES:
         article = BeautifulSoup((site / path / "index.html").read_text(encoding="utf-8"), "html.parser").article
         for box in article.select("details:not([open])"):
-            box.summary.decompose()
+            if box.decomposed:
+                continue  # a box inside a collapsed box: its words went with the outer box
+            for summary in box.select("summary"):  # the titles of the box and of boxes inside it
+                summary.decompose()
             inside.setdefault(path, set()).update(re.findall(r"\b[a-z]{7,}\b", box.get_text(" ").lower()))
             box.decompose()
         elsewhere.update(re.findall(r"\b[a-z]{7,}\b", article.get_text(" ").lower()))

@@ -30,7 +30,12 @@ SECRETS = {
     # Not on the allow-list of kinds of file a static site has, even without a dot.
     "Dockerfile": "FROM scratch",
     "postbuild/purge_css.mjs": "import x from 'y';",
+    # An author's source must not leak: the published Markdown copies are only each page's
+    # <page>/index.md (postbuild/llms.py); a source or other .md or .txt anywhere is a 404.
     "jwt.md": "# JWT",
+    "docs/jwt.md": "# JWT",
+    "jwt/README.md": "# JWT",
+    "notes.txt": "old",
     "assets/javascripts/bundle.min.js.map": "{}",
     "setup.py": "import os",
     # /.well-known/ serves security.txt alone.

@@ -23,15 +23,16 @@ import subprocess
 import sys
 from collections import deque
 from pathlib import Path
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import parse_qs, urldefrag, urljoin, urlsplit
 
+import feedparser
 import pytest
 import yaml
 from bs4 import BeautifulSoup
 
 from harness.context import copy_context
 from harness.nginx import fetch
-from harness.pages import PAGES
+from harness.pages import NOTES, PAGES
 from harness.pages_host import PREFIX
 from harness.paths import ROOT
 
@@ -386,6 +387,40 @@ def test_each_published_page_shows_when_it_last_changed(published):
         assert page(published, path).select(".md-source-file time"), f"/{path} shows no date"
 
 
+def test_the_published_feed_and_changes_page_are_under_its_address(published):
+    """Issue 28: the Atom feed validates and every note with a commit is an entry at its
+    Pages address, dated by git; every page's head, and the "Naya kya hai" page, link it
+    under the sub-path; each note's "Galti batao" opens an issue on the workflow's repository."""
+    parsed = feedparser.parse((published / "feed.xml").read_bytes())
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    dates = {path: subprocess.run(["git", "log", "-1", "--format=%cI", "--", f"docs/{source}"], cwd=ROOT,
+                                  capture_output=True, text=True, check=True).stdout.strip()
+             for path, (source, _, _) in NOTES.items()}
+    entries = {entry.link: entry.updated for entry in parsed.entries}
+    assert entries == {PAGES_URL + path: date for path, date in dates.items() if date}, entries
+    changes = BeautifulSoup((published / "naya" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    listed = [urljoin(PAGES_URL + "naya/", a["href"]) for a in changes.select("[data-notes-dated] > li > a")]
+    assert listed == sorted(listed, key=lambda url: dates[url[len(PAGES_URL):]], reverse=True)
+    assert sorted(listed) == sorted(entries)
+    for path in [*PAGES, "naya/"]:
+        feed = BeautifulSoup((published / path / "index.html").read_text(encoding="utf-8"), "html.parser").find(
+            "link", rel="alternate", type="application/atom+xml")
+        assert feed is not None and urljoin(PAGES_URL + path, feed["href"]) == PAGES_URL + "feed.xml", path
+    for path, (_, title, _) in NOTES.items():
+        report = page(published, path).select_one("a[data-notes-report]")
+        url = urlsplit(report["href"])
+        assert (url.netloc, url.path) == ("github.com", "/owner/backend-notes/issues/new"), report
+        query = parse_qs(url.query)
+        assert query["title"] == [f"Galti: {title}"] and f"Page: {PAGES_URL}{path}\n" in query["body"][0], query
+
+
+def test_the_feed_answers_under_the_sub_path(pages_base):
+    status, _, body = fetch(pages_base + "feed.xml")
+    assert status == 200 and feedparser.parse(body).bozo == 0, status
+    status, _, body = fetch(pages_base + "naya/")
+    assert status == 200 and b"data-notes-changes" in body, status
+
+
 def test_a_pull_request_runs_every_test_file(workflow, tmp_path):
     """The jobs a pull request runs, replayed with a `make` that only notes what it was
     asked: what `make` would then run of pytest, with the step's PYTEST_ADDOPTS, collects
@@ -566,3 +601,27 @@ def test_the_readmes_branch_deploy_publishes_the_finished_site(site, tmp_path):
     home = subprocess.run(["git", "show", "gh-pages:index.html"], cwd=origin, capture_output=True, text=True,
                           check=True).stdout
     assert 'http-equiv="Content-Security-Policy"' in home or "http-equiv=Content-Security-Policy" in home
+
+
+def test_the_published_llms_txt_links_the_copies_under_the_pages_address(published):
+    # llms.txt (postbuild/llms.py) names each page's Markdown copy by its full Pages address,
+    # sub-path included, and each named copy is in the artifact.
+    text = (published / "llms.txt").read_text(encoding="utf-8")
+    urls = re.findall(r"(?m)^- \[[^\]]+\]\((\S+)\): \S", text)
+    assert sorted(urls) == sorted(f"{PAGES_URL}{path}index.md" for path in PAGES), text
+    for url in urls:
+        copy = published / url[len(PAGES_URL):]
+        assert copy.is_file() and copy.read_text(encoding="utf-8").startswith("# "), url
+    # Links inside a copy to another note go to that note's page under the sub-path.
+    linked = re.findall(r"\]\((https://owner\.github\.io/[^)#\s]*)", (published / "revision" / "index.md").read_text(encoding="utf-8"))
+    assert linked and all(url.startswith(PAGES_URL) for url in linked), linked
+
+
+def test_the_copies_answer_under_the_sub_path(pages_base):
+    status, _, body = fetch(pages_base + "llms.txt")
+    assert status == 200, status
+    urls = re.findall(r"(?m)^- \[[^\]]+\]\((\S+)\): \S", body.decode("utf-8"))
+    assert urls and all(url.startswith(pages_base) for url in urls), urls
+    for url in urls:
+        status, _, copy = fetch(url)
+        assert status == 200 and copy.startswith(b"# "), url

@@ -6,6 +6,7 @@ helper script left there would be published; this names it."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -25,13 +26,19 @@ NOT_FOR_READERS = re.compile(
 PUBLISHED_DOT_PATHS = {".well-known/security.txt"}
 
 
+def published_copy(site: Path, name: str) -> bool:
+    """A page's Markdown copy (postbuild/llms.py): index.md beside that page's index.html,
+    published on purpose; any other .md is a source that leaked."""
+    return re.fullmatch(r"(?:.+/)?index\.md", name) is not None and (site / name).with_suffix(".html").is_file()
+
+
 def problems(site: Path) -> list[str]:
     conf = SITE_CONF.read_text(encoding="utf-8")
     found = []
     for path in sorted(p for p in site.rglob("*") if p.is_file()):
         name = path.relative_to(site).as_posix()
         plain = re.sub(r"\.(br|gz)$", "", name)  # precompressed copies of served files
-        if NOT_FOR_READERS.search(plain) and plain not in PUBLISHED_DOT_PATHS:
+        if NOT_FOR_READERS.search(plain) and plain not in PUBLISHED_DOT_PATHS and not published_copy(site, plain):
             found.append(f"{name}: a build file or source, not for readers")
         elif not served("/" + plain, conf):
             found.append(f"{name}: not a kind of file the server serves (nginx/site.conf)")
@@ -59,3 +66,14 @@ def leaky_site(tmp_path_factory) -> Path:
 def test_the_check_names_a_leaked_file(leaky_site):
     listed = "\n".join(problems(leaky_site))
     assert "hooks/purge.mjs: a build file" in listed and "notes.sh" in listed
+
+
+def test_only_a_pages_own_copy_is_published_markdown(site, tmp_path):
+    # A source beside a page's copy, or an index.md with no page, is still a leak.
+    root = tmp_path / "site"
+    shutil.copytree(site, root)
+    (root / "jwt" / "notes.md").write_text("# Notes\n")
+    (root / "assets" / "index.md").write_text("# Notes\n")
+    listed = "\n".join(problems(root))
+    assert "jwt/notes.md: a build file" in listed and "assets/index.md: a build file" in listed
+    assert "jwt/index.md" not in listed

@@ -2,11 +2,13 @@
 // loader (loader.js), never on a first visit's critical path. It adds the extras
 // stylesheet, then runs each module's init() once and its onPage(document) for the page
 // shown and after every instant navigation.
+import * as copy from "./copy.js";
 import * as offline from "./offline.js";
 import * as progress from "./progress.js";
+import * as quiz from "./quiz.js";
 import * as zoom from "./zoom.js";
 
-const MODULES = { offline, progress, zoom };
+const MODULES = { offline, progress, zoom, copy, quiz };
 // This script's own URL locates the site: it is <root>assets/javascripts/extras.*.js, and
 // the stylesheet's name is written in at build time (postbuild/extras.mjs).
 const here = document.currentScript ? document.currentScript.src : document.baseURI;
