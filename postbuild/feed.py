@@ -156,6 +156,10 @@ def write_feed(site_dir: Path, cache: Path) -> None:
                              count=1, flags=re.S)
     if not (titles and headings):
         raise StepError("404.html: no <title> or <h1> to make the Naya kya hai page from")
+    if url:  # a real page has its address (the 404 frame it comes from has none)
+        base = url if url.endswith("/") else url + "/"
+        page = re.sub(r"</head>", f"<link href={base}{PAGE.removesuffix('index.html')} rel=canonical></head>", page,
+                      count=1)
     (site_dir / PAGE).parent.mkdir(parents=True, exist_ok=True)
     (site_dir / PAGE).write_text(page, encoding="utf-8")
 

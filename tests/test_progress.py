@@ -472,14 +472,14 @@ def test_only_notes_get_a_toggle(open_page, server):
 
 
 # Layout shifts as browsers count them (no recent input): their size, and what moved that a
-# reader reads: anything in the article but the "Last update" line under it.
+# reader reads: anything in the article but the "Last update" and "Galti batao" lines under it.
 SHIFTS = """
 window.__shifts = [];
 new PerformanceObserver(list => {
   for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__shifts.push({
     value: entry.value,
     text: entry.sources.map(s => s.node).filter(n => n && n.nodeType === 1 && n.closest("article")
-                                                 && !n.closest(".md-source-file"))
+                                                 && !n.closest(".md-source-file, [data-notes-page-links]"))
                        .map(n => n.outerHTML.slice(0, 80)),
   });
 }).observe({type: "layout-shift", buffered: true});
