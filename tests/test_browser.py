@@ -129,11 +129,13 @@ def test_a_collapsed_box_is_found_by_search_and_opens_for_a_link_into_it(open_pa
     page.locator("li.md-search-result__item > a").first.click()
     page.wait_for_url(re.compile(re.escape(server.url("/" + path))))
     wait_for_h1(page, PAGES[path][1])
-    # The element holding the word, inside its closed box, becomes a link's target.
+    # The element holding the word, inside its box, becomes a link's target. The box is
+    # closed first: a search result that links into it may have opened it already.
     page.evaluate("""word => {
-      const box = [...document.querySelectorAll("article details:not([open])")]
-        .find(d => d.innerText.toLowerCase().includes(word) || d.textContent.toLowerCase().includes(word));
-      const held = [...box.querySelectorAll("p, li, pre, td")].find(e => e.textContent.toLowerCase().includes(word));
+      const has = e => e.textContent.toLowerCase().includes(word);
+      const held = [...document.querySelectorAll("article details p, article details li, article details pre, "
+                                                 + "article details td")].find(has);
+      for (let box = held.closest("details"); box; box = box.parentElement.closest("details")) box.open = false;
       held.id = "inside-the-box";
     }""", word)
     page.evaluate("() => { location.hash = '#inside-the-box'; }")
