@@ -19,12 +19,15 @@ from bs4 import BeautifulSoup
 
 from playwright.sync_api import expect
 
+from harness.advice import reviewed_pages
 from harness.browser import AXE_JS, WCAG_TAGS, PageWatch
 from harness.pages import NOTES, PAGES
 from harness.paths import DOCS
 
 REVISION = next(path for path, (source, *_) in PAGES.items() if "{ data-search-exclude }" in (DOCS / source).read_text())
-QUIZZED = sorted(path for path in NOTES if path != REVISION)
+# Reviewed notes only (docs/REVIEW.md): the questions are editors' additions, written in
+# review; an author's new note is not a test failure for having none yet.
+QUIZZED = sorted(path for path in NOTES if path != REVISION and PAGES[path][0] in reviewed_pages(DOCS))
 GROUP = '??? note "Khud se poochho (editor ne joda)"'
 QUESTION = re.compile(r'^    \?\?\? note "Sawaal: (?P<q>\S.*\?) \(editor ne joda\)"$')
 SUMMARY = "details.note > summary"
