@@ -16,6 +16,7 @@ rest of the home page's cards. Screenshots go to tests/output/progress/."""
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -486,17 +487,27 @@ new PerformanceObserver(list => {
 """
 
 
+def slow_stylesheet(route) -> None:
+    # A weak connection: the extras stylesheet lands well after the bundle has run.
+    time.sleep(0.6)
+    route.continue_()
+
+
+@pytest.mark.parametrize("network", ["fast", "slow stylesheet"])
 @pytest.mark.parametrize("size", ["phone", "desktop"])
-def test_a_returning_readers_page_does_not_move_when_the_controls_arrive(open_page, size):
+def test_a_returning_readers_page_does_not_move_when_the_controls_arrive(open_page, size, network):
     # A returning reader's bundle runs by itself, after the page is shown (no input): what
-    # it adds may not push the text they started reading. The end toggle may nudge the
-    # footer of a short page; the total stays under half of what browsers call good (0.1).
+    # it adds may not push the text they started reading, however late its stylesheet
+    # lands. The end toggle may nudge the footer of a short page; the total stays under
+    # half of what browsers call good (0.1).
     viewport = PHONE if size == "phone" else DESKTOP
     page = open_page(NOTE, viewport=viewport, has_touch=size == "phone")
     wake(page)
     toggles(page, NOTE).first.click()  # now a returning reader
     wait_pressed(toggles(page, NOTE), "true")
     page.add_init_script(SHIFTS)
+    if network == "slow stylesheet":
+        page.route(re.compile(r"/assets/stylesheets/extras\.[0-9a-f]{8}\.min\.css$"), slow_stylesheet)
     for path in (NOTE, *MARKABLE[:3]):
         page.goto(page.evaluate("path => new URL(path, window.__md_scope).href", path))
         toggles(page, path).first.wait_for(timeout=10_000)  # the bundle ran, unasked

@@ -1,7 +1,7 @@
 // The extras bundle's entry (README.md beside this file is the contract). Loaded by the
 // loader (loader.js), never on a first visit's critical path. It adds the extras
-// stylesheet, then runs each module's init() once and its onPage(document) for the page
-// shown and after every instant navigation.
+// stylesheet and, once that has loaded, runs each module's init() once and its
+// onPage(document) for the page shown and after every instant navigation.
 import * as copy from "./copy.js";
 import * as offline from "./offline.js";
 import * as progress from "./progress.js";
@@ -37,16 +37,23 @@ link.href = new URL(`../stylesheets/${EXTRAS_CSS}`, here).href;
 // next page lacks, and leaves the body's own children outside its container alone.
 document.body.append(link);
 
-for (const [name, module] of Object.entries(MODULES)) if (typeof module.init === "function") run(name, module.init, site);
+function start() {
+  for (const [name, module] of Object.entries(MODULES)) if (typeof module.init === "function") run(name, module.init, site);
+  // Material's page script sets window.document$: it replays the page shown to a new
+  // subscriber, then emits after every instant navigation. Another engine may have none:
+  // then the page shown is the only one.
+  if (window.document$ && typeof window.document$.subscribe === "function") window.document$.subscribe(onPage);
+  else if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => onPage(document));
+  else onPage(document);
+}
 
 function onPage(doc) {
   for (const [name, module] of Object.entries(MODULES))
     if (typeof module.onPage === "function") run(name, module.onPage, doc, site);
 }
 
-// Material's page script sets window.document$: it replays the page shown to a new
-// subscriber, then emits after every instant navigation. Another engine may have none:
-// then the page shown is the only one.
-if (window.document$ && typeof window.document$.subscribe === "function") window.document$.subscribe(onPage);
-else if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => onPage(document));
-else onPage(document);
+// The controls go in only once their stylesheet applies: put in unstyled, they would push
+// the text the reader is on, then jump again when it lands. A stylesheet that fails still
+// lets them work.
+link.addEventListener("load", start, { once: true });
+link.addEventListener("error", start, { once: true });
