@@ -27,14 +27,12 @@ from pathlib import Path
 
 from hooks.shared import npm_version, write_atomic
 from postbuild import StepError
+from postbuild.built import root_href
 
 SOURCES = Path(__file__).with_name("extras")
 BUILD = Path(__file__).with_name("extras.mjs")
 # The packages whose code or behaviour ends up in what extras.mjs writes.
 PACKAGES = ("esbuild", "workbox-core", "workbox-routing", "workbox-strategies", "workbox-window", "@resvg/resvg-js")
-# A page's stylesheet link under the site's assets/: its href up to "assets/" is how that
-# page addresses the site's root ("../", "", or an absolute URL on the error pages).
-ASSETS_HREF = re.compile(r"<link\b[^>]*\bhref=[\"']?([^\"'\s>]*?)assets/[^\"'\s>]*\.css")
 BODY_END = re.compile(r"</body>", re.I)
 
 
@@ -63,15 +61,6 @@ def built(cache: Path) -> dict:
     if not cached.is_file():
         write_atomic(cached, json.dumps(node({"kind": "extras", "dir": str(SOURCES)})).encode("utf-8"))
     return json.loads(cached.read_text(encoding="utf-8"))
-
-
-def root_href(html: str, name: str) -> str:
-    """How the page addresses the site's root (see ASSETS_HREF)."""
-    match = ASSETS_HREF.search(html)
-    if not match:
-        raise StepError(f"{name}: no stylesheet link under assets/, so no way to tell where the site's root is "
-                        "(the extras loader and the manifest link are written relative to it)")
-    return match.group(1)
 
 
 def loader_tag(src: str) -> str:

@@ -35,13 +35,10 @@ from mkdocs.exceptions import PluginError
 from hooks.dates import history
 from hooks.shared import PROJECT, TAGS_MARKER
 from postbuild import StepError
-from postbuild.extras import root_href
-from postbuild.offline import site_name
-from postbuild.security_txt import site_url
+from postbuild.built import HEAD_END, from_404_frame, root_href, site_name, site_url
 
 FEED = "feed.xml"
 PAGE = "naya/index.html"
-HEAD_END = re.compile(r"</head>", re.I)
 PAGE_LINKS_END = re.compile(r"(?<=</a>)</small></p>(?=</article>)")  # report.py's line
 H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S)
 HEADERLINK = re.compile(r"<a\b[^>]*\bheaderlink\b[^>]*>.*?</a>", re.S)  # the permalink's ¶ is no part of the title
@@ -142,20 +139,14 @@ def write_feed(site_dir: Path, cache: Path) -> None:
             note["date"], note["kind"] = got
     dated = sorted((n for n in found if "date" in n), key=lambda n: datetime.fromisoformat(n["date"]), reverse=True)
     undated = [n for n in found if "date" not in n]
-    url, name = site_url(site_dir), site_name()
+    url, name = site_url(site_dir), site_name(site_dir)
     feed = bool(url and dated)  # Atom needs a real <updated> and absolute links: no feed rather than invented ones
     if feed:
         url = url if url.endswith("/") else url + "/"
         (site_dir / FEED).write_text(feed_xml(url, name, dated), encoding="utf-8")
 
-    frame = (site_dir / "404.html").read_text(encoding="utf-8")
-    root = root_href(frame, "404.html")
-    page, titles = re.subn(r"<title>[^<]*</title>", f"<title>Naya kya hai - {htmlmod.escape(name)}</title>", frame,
-                           count=1)
-    page, headings = re.subn(r"<h1\b[^>]*>.*?</h1>", lambda _: page_body(root, dated, undated, reason, feed), page,
-                             count=1, flags=re.S)
-    if not (titles and headings):
-        raise StepError("404.html: no <title> or <h1> to make the Naya kya hai page from")
+    root = root_href((site_dir / "404.html").read_text(encoding="utf-8"), "404.html")
+    page = from_404_frame(site_dir, "Naya kya hai", page_body(root, dated, undated, reason, feed), "Naya kya hai page")
     if url:  # a real page has its address (the 404 frame it comes from has none)
         base = url if url.endswith("/") else url + "/"
         page = re.sub(r"</head>", f"<link href={base}{PAGE.removesuffix('index.html')} rel=canonical></head>", page,

@@ -28,7 +28,7 @@ import markdown
 import yaml
 
 from postbuild import StepError
-from postbuild.security_txt import site_url
+from postbuild.built import site_url
 
 CONFIG = "mkdocs.yml"
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)

@@ -37,11 +37,12 @@ import json
 import re
 from pathlib import Path
 
-from hooks.shared import PROJECT, cache_dir, npm_version, write_atomic
+from hooks.shared import cache_dir, npm_version, write_atomic
 from postbuild import StepError
 from postbuild.compress import COMPRESSIBLE, cached_pair
 from postbuild.csp import SITE_CONF, csp_from_nginx
-from postbuild.extras import BUILD, SOURCES, node, root_href
+from postbuild.built import HEAD_END, from_404_frame, root_href, site_name
+from postbuild.extras import BUILD, SOURCES, node
 
 MANIFEST = "manifest.webmanifest"
 LIST = "offline.json"
@@ -54,8 +55,6 @@ NOT_SAVED = re.compile(r"^(?:assets/images/social/|assets/images/icon[.-]|404\.h
                        r"|offline\.json$|\.well-known/)|\.(?:br|gz)$")
 THEME_COLOR = re.compile(r'<meta\b[^>]*\bname="?theme-color"?[^>]*>')
 ATTRIBUTE = r'\b{}=(?:"([^"]*)"|([^\s>"]+))'
-HEAD_END = re.compile(r"</head>", re.I)
-SITE_NAME = re.compile(r"^site_name:\s*(.+?)\s*$", re.M)
 # The page-only headers of site.conf: the maps keyed by $response_kind, their `page` value.
 PAGE_HEADER_MAPS = {"Permissions-Policy": "document_permissions_policy", "Referrer-Policy": "document_referrer_policy",
                     "Cross-Origin-Opener-Policy": "document_opener_policy", "X-Frame-Options": "document_frame_options"}
@@ -70,13 +69,6 @@ def attribute(tag: str, name: str) -> str | None:
 def page_url(relative: str) -> str:
     """The URL a page is read at, relative to the site's root ("" for the home page)."""
     return relative[: -len("index.html")] if relative.endswith("index.html") else relative
-
-
-def site_name() -> str:
-    match = SITE_NAME.search((PROJECT / "mkdocs.yml").read_text(encoding="utf-8"))
-    if not match:
-        raise StepError("mkdocs.yml: no site_name for the web app manifest")
-    return match.group(1).strip("'\"")
 
 
 def colours(site_dir: Path, home: str) -> dict:
@@ -128,16 +120,12 @@ def icons(site_dir: Path, home: str, cache: Path) -> list[dict]:
 
 def offline_page(site_dir: Path) -> None:
     """The 404 page's frame (absolute URLs: it is shown at any address), with its own words."""
-    html = (site_dir / "404.html").read_text(encoding="utf-8")
-    html, titles = re.subn(r"<title>[^<]*</title>", "<title>Offline - " + site_name() + "</title>", html, count=1)
-    html, headings = re.subn(
-        r"<h1\b[^>]*>.*?</h1>",
+    html = from_404_frame(
+        site_dir, "Offline",
         "<h1 data-notes-offline-page>Aap offline ho</h1><p>Ye page is device pe save nahi hai, aur abhi internet "
         "nahi hai. Jo pages aapne pehle khole the, woh bina internet ke bhi khulte hain.</p><p>Agli baar ke liye: "
         "online hote hi saare notes ek saath save kar lo (neeche ka button), phir har note, diagram aur search "
-        "offline bhi chalega.</p>", html, count=1, flags=re.S)
-    if not (titles and headings):
-        raise StepError("404.html: no <title> or <h1> to make the offline page from")
+        "offline bhi chalega.</p>", "offline page")
     (site_dir / OFFLINE_PAGE).write_text(html, encoding="utf-8")
 
 
@@ -199,7 +187,7 @@ def write_offline(site_dir: Path, cache: Path) -> None:
     scheme = colours(site_dir, home)
     description = re.search(r'<meta\b[^>]*\bname="?description"?[^>]*>', home)
     manifest = {
-        "name": site_name(), "short_name": site_name(),
+        "name": (name := site_name(site_dir)), "short_name": name,
         **({"description": attribute(description.group(0), "content")} if description else {}),
         "lang": attribute(re.search(r"<html\b[^>]*>", home).group(0), "lang") or "en",
         "start_url": "./", "scope": "./", "display": "standalone",

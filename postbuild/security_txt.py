@@ -17,37 +17,16 @@ from __future__ import annotations
 
 import datetime
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 from postbuild import StepError
+from postbuild.built import site_url
 
 SOURCE = "assets/security.txt"
 TARGET = ".well-known/security.txt"
 EXPIRES_AFTER = datetime.timedelta(days=180)
 FIELD = re.compile(r"^(?P<name>[A-Za-z-]+):\s*(?P<value>\S.*)$")
 WRITTEN_HERE = {"expires", "canonical"}
-
-
-class _Canonical(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.href: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        if tag == "link" and self.href is None and "canonical" in (values.get("rel") or "").split():
-            self.href = values.get("href")
-
-
-def site_url(site_dir: Path) -> str | None:
-    """The site's own address: the home page's canonical link."""
-    home = site_dir / "index.html"
-    if not home.is_file():
-        return None
-    parser = _Canonical()
-    parser.feed(home.read_text(encoding="utf-8"))
-    return parser.href if parser.href and re.match(r"https?://", parser.href) else None
 
 
 def security_txt(source: str, today: datetime.date, url: str | None) -> str:

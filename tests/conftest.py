@@ -8,9 +8,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from urllib.parse import urlsplit
+
 import pytest
 
-from harness.browser import launch
+from harness.browser import PageWatch, launch
 from harness.lifecycle import stopped_at_end
 from harness.nginx import Nginx, free_port, server_conf
 from harness.pages_host import PAGES_SERVER, PREFIX
@@ -70,3 +72,27 @@ def browser():
     API allows one running instance per process, shared by test_browser and test_budgets."""
     with launch() as chromium:
         yield chromium
+
+
+@pytest.fixture
+def open_page(browser, server):
+    """open_page(path or URL, **context options) -> a page in a new browser context (a path
+    is below the project's nginx; a desktop viewport unless given), watched: any console
+    error, failed request, request to another host or CSP violation fails the test."""
+    contexts, pages = [], []
+
+    def open_(path: str = "", **options):
+        address = path if "://" in path else server.url("/" + path)
+        context = browser.new_context(**{"viewport": {"width": 1280, "height": 800}, **options})
+        contexts.append(context)
+        page = context.new_page()
+        page.watch = PageWatch("{0.scheme}://{0.netloc}".format(urlsplit(address))).attach(page)
+        pages.append((path, page))
+        page.goto(address)
+        return page
+
+    yield open_
+    problems = [f"{path if '://' in path else '/' + path}: {error}" for path, page in pages for error in page.watch.take()]
+    for context in contexts:
+        context.close()
+    assert not problems, "the browser saw errors:\n  " + "\n  ".join(problems)

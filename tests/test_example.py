@@ -30,6 +30,7 @@ import yaml
 from harness.lifecycle import stopped_at_end
 from harness.nginx import free_port
 from harness.paths import ROOT
+from harness.figures import figures
 
 EXAMPLE = ROOT / "examples" / "notes-api"
 NODE = shutil.which("node")
@@ -624,18 +625,7 @@ def test_npm_ci_omit_dev_npm_run_dev_and_npm_start(tmp_path):
 @pytest.fixture(scope="module")
 def report(pytestconfig):
     """Figures for the test output itself (not captured), prefixed [notes-api]."""
-    terminal = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
-
-    def write(message: str) -> None:
-        if terminal and capture:
-            with capture.global_and_fixture_disabled():
-                terminal.ensure_newline()
-                terminal.write_line(f"[notes-api] {message}")
-        else:
-            print(f"[notes-api] {message}")
-
-    return write
+    return figures(pytestconfig, "notes-api")
 
 
 class RedisServer:

@@ -29,6 +29,7 @@ from harness.browser import PageWatch, focus_search, search
 from harness.nginx import Nginx, server_conf
 from harness.pages import PAGES
 from harness.paths import MAIN_CONF, SITE_CONF
+from harness.figures import figures
 
 ATTACKER, READER = "127.0.0.1", "127.0.0.2"
 CONTAINER_SOFT_NOFILE = 1024  # Docker's default soft limit for a container (containerd's)
@@ -44,16 +45,7 @@ FETCH_ERRORS = (OSError, http.client.HTTPException)
 
 @pytest.fixture
 def report(pytestconfig):
-    terminal = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
-
-    def write(message: str) -> None:
-        if terminal and capture:
-            with capture.global_and_fixture_disabled():
-                terminal.ensure_newline()
-                terminal.write_line(f"[flood] {message}")
-
-    return write
+    return figures(pytestconfig, "flood")
 
 
 @pytest.fixture

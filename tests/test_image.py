@@ -36,6 +36,7 @@ from harness.engine import CACHE, MACHINE_CA_BUNDLE, POLICY_RC_D, RUN, Engine, r
 from harness.nginx import fetch
 from harness.pages import discover, front_matter
 from harness.paths import ROOT
+from harness.figures import figures
 
 PROJECT = Path(os.environ.get("IMAGE_TEST_PROJECT", ROOT)).resolve()
 # The pages of the project under test, from its own mkdocs.yml nav ("" is the home page).
@@ -73,16 +74,12 @@ def footprint() -> dict[str, int]:
 @pytest.fixture(scope="module")
 def report(pytestconfig):
     """Lines for the test output itself (not captured): which base images, times, sizes."""
-    terminal = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
     facts: list[str] = []
+    show = figures(pytestconfig, "image")
 
     def write(message: str) -> None:
         facts.append(message)
-        if terminal and capture:
-            with capture.global_and_fixture_disabled():
-                terminal.ensure_newline()
-                terminal.write_line(f"[image] {message}")
+        show(message)
 
     yield write
     OUTPUT.mkdir(parents=True, exist_ok=True)

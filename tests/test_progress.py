@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import re
 import time
-from urllib.parse import urlsplit
 
 import pytest
 
-from harness.browser import AXE_JS, WCAG_TAGS, PageWatch
+from harness.browser import AXE_JS, WCAG_TAGS
 from harness.pages import NOTES, PAGES
 from harness.paths import DOCS, ROOT
 
@@ -50,27 +49,6 @@ def nav_name(path: str) -> str:
 # ---------------------------------------------------------------------------------------
 # Fixtures and helpers
 
-@pytest.fixture
-def open_page(browser, server):
-    """open_page(path, **context options) -> a page of the served site, watched for errors
-    (console errors, failed requests, CSP violations): the test fails on any."""
-    contexts, pages = [], []
-
-    def open_(path: str = "", **options):
-        address = path if "://" in path else server.url("/" + path)
-        context = browser.new_context(**{"viewport": DESKTOP, **options})
-        contexts.append(context)
-        page = context.new_page()
-        page.watch = PageWatch("{0.scheme}://{0.netloc}".format(urlsplit(address))).attach(page)
-        pages.append((path, page))
-        page.goto(address)
-        return page
-
-    yield open_
-    problems = [f"/{path}: {error}" for path, page in pages for error in page.watch.take()]
-    for context in contexts:
-        context.close()
-    assert not problems, "the browser saw errors:\n  " + "\n  ".join(problems)
 
 
 def wake(page) -> None:

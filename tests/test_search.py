@@ -42,12 +42,11 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import material
 import pytest
 
-from harness.browser import RESULT_ITEMS, SEARCH_INPUT, PageWatch, focus_search, search
+from harness.browser import RESULT_ITEMS, SEARCH_INPUT, focus_search, search
 from harness.context import copy_context
 from harness.paths import ROOT
 from harness.site import make_site
@@ -268,26 +267,6 @@ SEARCH_TABLE = [
 # ---------------------------------------------------------------------------------------
 # Fixtures
 
-@pytest.fixture
-def open_page(browser):
-    """open_page(url) -> a page of the site, watched: any console error, failed request,
-    request to another host or CSP violation fails the test."""
-    contexts, pages = [], []
-
-    def open_(url: str, **options):
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, **options)
-        contexts.append(context)
-        page = context.new_page()
-        page.watch = PageWatch("{0.scheme}://{0.netloc}".format(urlsplit(url))).attach(page)
-        pages.append((url, page))
-        page.goto(url)
-        return page
-
-    yield open_
-    problems = [f"{url}: {error}" for url, page in pages for error in page.watch.take()]
-    for context in contexts:
-        context.close()
-    assert not problems, "the browser saw errors:\n  " + "\n  ".join(problems)
 
 
 # ---------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ paragraph (several notes have one heading only; the revision page links the same
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
@@ -20,7 +19,7 @@ from bs4 import BeautifulSoup
 from playwright.sync_api import expect
 
 from harness.advice import reviewed_pages
-from harness.browser import AXE_JS, WCAG_TAGS, PageWatch
+from harness.browser import AXE_JS, WCAG_TAGS
 from harness.pages import NOTES, PAGES
 from harness.paths import DOCS
 
@@ -31,6 +30,7 @@ QUIZZED = sorted(path for path in NOTES if path != REVISION and PAGES[path][0] i
 GROUP = '??? note "Khud se poochho (editor ne joda)"'
 QUESTION = re.compile(r'^    \?\?\? note "Sawaal: (?P<q>\S.*\?) \(editor ne joda\)"$')
 SUMMARY = "details.note > summary"
+PHONE = {"width": 390, "height": 844}  # a phone held upright, in CSS px
 
 
 def questions(path: str) -> list[tuple[str, str]]:
@@ -100,25 +100,6 @@ def test_each_answer_links_a_section_of_its_page(site, path):
 # ---------------------------------------------------------------------------------------
 # In the browser
 
-@pytest.fixture
-def open_page(browser, server):
-    contexts, pages = [], []
-
-    def open_(path: str = "", **options):
-        address = server.url("/" + path)
-        context = browser.new_context(**{"viewport": {"width": 390, "height": 844}, **options})
-        contexts.append(context)
-        page = context.new_page()
-        page.watch = PageWatch("{0.scheme}://{0.netloc}".format(urlsplit(address))).attach(page)
-        pages.append((path, page))
-        page.goto(address)
-        return page
-
-    yield open_
-    problems = [f"/{path}: {error}" for path, page in pages for error in page.watch.take()]
-    for context in contexts:
-        context.close()
-    assert not problems, "the browser saw errors:\n  " + "\n  ".join(problems)
 
 
 FOCUSED = """() => { const e = document.activeElement;
@@ -127,7 +108,7 @@ FOCUSED = """() => { const e = document.activeElement;
 
 @pytest.mark.parametrize("path", QUIZZED)
 def test_each_question_opens_by_keyboard(open_page, path):
-    page = open_page(path)
+    page = open_page(path, viewport=PHONE)
     expected = len(questions(path))
     assert expected >= 3, f"/{path}: no questions to reach"
     opened = []
@@ -154,7 +135,7 @@ def test_each_question_opens_by_keyboard(open_page, path):
 # The quiz on the revision page (postbuild/extras/quiz.js)
 
 def test_the_quiz_keeps_its_score_across_a_reload(open_page):
-    page = open_page(REVISION)
+    page = open_page(REVISION, viewport=PHONE)
     page.keyboard.press("Shift")  # a first visit's bundle waits for an interaction
     start = page.get_by_role("button", name="Quiz shuru karo")
     expect(start).to_be_visible()
@@ -189,7 +170,7 @@ AXE_RUN = """tags => axe.run(document, {runOnly: {type: "tag", values: tags}, re
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_quiz_is_accessible_on_a_phone(open_page, scheme):
-    page = open_page(REVISION, color_scheme=scheme, is_mobile=True, has_touch=True)
+    page = open_page(REVISION, viewport=PHONE, color_scheme=scheme, is_mobile=True, has_touch=True)
     page.keyboard.press("Shift")
     page.get_by_role("button", name="Quiz shuru karo").click()
     page.get_by_role("button", name="Jawab dikhao").click()

@@ -32,27 +32,13 @@ SHOWN_BOX = f"""() => {{ const r = document.querySelector('{SHOWN}').getBounding
 
 
 @pytest.fixture
-def open_page(browser, server):
-    """open_page(path, **context options) -> a page of the served site, watched for console
-    errors, failed requests and CSP violations: any fails the test."""
-    contexts, pages = [], []
-
+def open_page(open_page):
+    """The shared open_page (tests/conftest.py), then the page's own requests settle."""
     def open_(path: str, **options):
-        context = browser.new_context(**{**DESKTOP, **options})
-        contexts.append(context)
-        page = context.new_page()
-        address = server.url("/" + path)
-        page.watch = PageWatch("{0.scheme}://{0.netloc}".format(urlsplit(address))).attach(page)
-        pages.append((path, page))
-        page.goto(address)
+        page = open_page(path, **options)
         page.wait_for_load_state("networkidle")
         return page
-
-    yield open_
-    problems = [f"/{path}: {e}" for path, page in pages for e in page.watch.take()]
-    for context in contexts:
-        context.close()
-    assert not problems, "the browser saw errors:\n  " + "\n  ".join(problems)
+    return open_
 
 
 def axe_violations(page) -> list[str]:
