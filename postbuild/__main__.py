@@ -1,15 +1,21 @@
 """`python -m postbuild SITE_DIR`: the post-build steps, in order, on a built folder.
 
-The order is the data's: images first (their markup is part of the page the rest work on),
-the extras bundle is written before the stylesheet is purged (the purge keeps the classes
-its script adds), the CSP <meta> goes in before minifying (which keeps inline scripts byte for byte, so their hashes
-hold), the stylesheet is purged against the
-minified pages (the words it keeps by are the same), the report links and the feed (its page from the final 404 frame, its head link
-in every page) come after, with no class of their own, security.txt is written, the offline
-step lists the files once they are final (the stylesheet's name included, security.txt's
-source gone), the notes for tools (llms.txt, each page's index.md: postbuild/llms.py) come
-after it (a copy is fetched on a tap, not saved for offline), and compression comes last, on
-final files.
+The order is the data's:
+* images first: their markup is part of the page the rest work on;
+* the extras bundle before the stylesheet is purged (the purge keeps the classes its
+  script adds);
+* the CSP <meta> before minifying, which keeps inline scripts byte for byte, so their
+  hashes hold;
+* the report links and the feed (its page from the 404 frame, its head link in every page)
+  before the stylesheet: the purge must see all the markup a reader gets, or a rule that
+  styles it (Material's dimmed <small>, say) is kept or dropped by what the notes happen
+  to contain;
+* the stylesheet, purged against the minified pages (the words it keeps by are the same);
+* security.txt, then the offline step, which lists the files once they are final (the
+  stylesheet's name included, security.txt's source gone);
+* the notes for tools (llms.txt, each page's index.md) after it: a copy is fetched on a
+  tap, not saved for offline;
+* compression last, on final files.
 """
 
 from __future__ import annotations
@@ -37,9 +43,9 @@ STEPS = (
     ("extras", add_extras),
     ("csp", add_policy),
     ("minify", minify_pages),
-    ("stylesheet", one_stylesheet),
     ("report", add_report_links),
     ("feed", write_feed),
+    ("stylesheet", one_stylesheet),
     ("security-txt", write_security_txt),
     ("offline", write_offline),
     ("llms", write_llms),

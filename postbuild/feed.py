@@ -39,7 +39,7 @@ from postbuild.built import HEAD_END, from_404_frame, root_href, site_name, site
 
 FEED = "feed.xml"
 PAGE = "naya/index.html"
-PAGE_LINKS_END = re.compile(r"(?<=</a>)</small></p>(?=</article>)")  # report.py's line
+PAGE_LINKS_END = re.compile(r"(?<=</a>)</p>(?=</article>)")  # report.py's line
 H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.S)
 HEADERLINK = re.compile(r"<a\b[^>]*\bheaderlink\b[^>]*>.*?</a>", re.S)  # the permalink's ¶ is no part of the title
 # The author's two marks of a fix (README: how a correction is written).

@@ -48,5 +48,7 @@ def add_report_links(site_dir: Path, cache: Path) -> None:
         if end is None:
             continue
         # Its own line after "Last update" (whose .md-source-file line holds the date alone).
-        text = text[: end.start()] + f"<p data-notes-page-links><small>{link}</small></p>" + text[end.start():]
+        # No <small>: Material dims a <small> to 0.75 opacity, and links fail contrast there;
+        # extra.css sizes the line instead.
+        text = text[: end.start()] + f"<p data-notes-page-links>{link}</p>" + text[end.start():]
         built.write_text(text, encoding="utf-8")

@@ -40,12 +40,31 @@ def entries(text: str) -> list[re.Match]:
     return [m for m in map(ENTRY.match, text.splitlines()) if m]
 
 
+RELATIVE_LINK = re.compile(r"\]\((?!https?://|#)")  # ![..](img/a.png), [..](page/): the copy makes these absolute
+
+
+def outside_code(markdown: str) -> str:
+    """The Markdown without its fenced blocks and inline code: the author's own examples
+    (an ```html block with <html>, `<div>`) are text, not site chrome."""
+    kept, fence = [], None
+    for line in markdown.splitlines():
+        opener = re.match(r"\s*(`{3,}|~{3,})", line)
+        if fence is None and opener:
+            fence = opener.group(1)
+        elif fence is not None and line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+            fence = None
+        elif fence is None:
+            kept.append(re.sub(r"(`+).+?\1", "", line))
+    return "\n".join(kept)
+
+
 def first_sentence(source: str) -> str:
     """A line of the author's own text, verbatim: the first line after the title that is not
     a box, a fence, markup or a relative link (the copy makes those absolute)."""
     body = (DOCS / source).read_text(encoding="utf-8").split("\n# ", 1)[1].split("\n", 1)[1]
     for line in body.splitlines():
-        if len(line.strip()) >= 10 and not re.match(r"\s|<|!!!|\?\?\?|```|\||\{", line) and ".md" not in line:
+        if (len(line.strip()) >= 10 and not re.match(r"\s|<|!!!|\?\?\?|```|\||\{", line) and ".md" not in line
+                and not RELATIVE_LINK.search(line)):
             return line
     raise AssertionError(f"docs/{source}: no plain line of text to look for")
 
@@ -103,7 +122,8 @@ def test_each_pages_markdown_copy_is_served_with_the_authors_text(server, path):
         assert code in text, f"/{path}index.md lacks the included code {code!r}"
     assert "--8<--" not in text and not text.startswith("---")
     # No site chrome, and the glossary stays on the pages (its words stay as written).
-    assert not re.search(r"<(?:html|head|body|nav|header|footer|script|div)\b", text), "HTML in the copy"
+    chrome = re.search(r"<(?:html|head|body|nav|header|footer|script|div)\b[^>]*>", outside_code(text))
+    assert not chrome, f"/{path}index.md: the site's HTML in the copy: {chrome.group(0)}"
     assert not re.search(r"(?m)^\*\[[^\]]+\]:", text), "the glossary was appended"
     # The brotli copy is the same text (precompressed, as every text file).
     _, packed, squeezed = get(server.url(f"/{path}index.md"), headers={"Accept-Encoding": "br"})
