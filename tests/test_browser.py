@@ -280,10 +280,15 @@ def test_copy_button_copies_exactly_its_block(open_page, path, how):
           for (let d = b.closest('details'); d; d = d.parentElement.closest('details')) if (!d.open) closed.unshift(d);
           closed.forEach(d => d.querySelector(':scope > summary').click()); }""")
         block.hover()
+        if i == 0:  # Material's note, shown on the copy's "success" event (its text is ours) for
+            # 2 s: recorded as it appears, so a slow test machine cannot miss it.
+            page.evaluate("""() => { window.__dialogs = [];
+              new MutationObserver(() => { const d = document.querySelector('.md-dialog--active');
+                if (d) window.__dialogs.push(d.textContent.trim()); })
+                .observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true}); }""")
         block.locator("button[data-clipboard-target]").click()
-        if i == 0:  # Material's note, shown on the copy's "success" event (its text is ours)
-            page.wait_for_function("() => document.querySelector('.md-dialog--active')?.textContent.trim()"
-                                   " === 'Copied to clipboard'")
+        if i == 0:
+            page.wait_for_function("() => window.__dialogs.includes('Copied to clipboard')")
         got = page.evaluate("testClipboard.read()")
         # Spaces at a line's end are invisible and mean nothing to a shell or a parser: a
         # whitespace-only line in the source may come back empty.
