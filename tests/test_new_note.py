@@ -4,8 +4,9 @@ the tags page, `make check` finds no error in it (only advice for its review), a
 suite's page-level tests pass on it.
 
 The note is written as authors write for GitHub: a tag no other note uses, a 2000 px JPG
-screenshot beside it, `js` and `sh` fences, a list nested by two spaces, a list right
-after a paragraph line, a bare URL."""
+screenshot beside it, `js`, `sh` and `html` fences (a whole page in the last), a list nested
+by two spaces, a list right after a paragraph line, a `<small>` line, no `##` heading, a bare
+URL."""
 
 from __future__ import annotations
 
@@ -54,6 +55,20 @@ const res = await fetch("/graphql", { method: "POST", body: JSON.stringify({ que
 ```sh
 curl -X POST http://localhost:4000/graphql -H 'Content-Type: application/json' -d '{"query":"{ hello }"}'
 ```
+
+Browser se seedha bhi chala sakte ho:
+
+```html
+<!DOCTYPE html>
+<html>
+  <body>
+    <div id="out"></div>
+    <script src="app.js"></script>
+  </body>
+</html>
+```
+
+<small>Note: schema badla to client bhi update karo.</small>
 
 Aur padho: https://graphql.org/learn/
 """
@@ -112,7 +127,7 @@ def test_it_reads_as_github_shows_it(site):
                                                               "chhoti queries GET se bhi"]
     assert article.select_one('a[href="https://graphql.org/learn/"]') is not None  # a bare URL is a link
     languages = [cls for code in article.select("div.highlight") for cls in code["class"] if cls.startswith("language-")]
-    assert languages == ["language-js", "language-sh"]
+    assert languages == ["language-js", "language-sh", "language-html"]
     image = article.select_one('img[alt="GraphQL playground me ek query aur uska jawab"]')
     assert image is not None and image.get("width") and image.get("height")
 
@@ -148,11 +163,11 @@ def test_make_check_finds_no_error_only_advice(project):
 
 def test_the_page_level_tests_pass_on_it(project, site):
     """Every test that goes over the pages (content, reader's view in Chromium, budgets,
-    breadcrumbs, previews), run by pytest on the copy for the new page."""
+    breadcrumbs, previews, the Markdown copy, zoom), run by pytest on the copy for the new page."""
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", SLUG,
          "tests/test_content.py", "tests/test_browser.py", "tests/test_budgets.py",
-         "tests/test_breadcrumbs.py", "tests/test_previews.py"],
+         "tests/test_breadcrumbs.py", "tests/test_previews.py", "tests/test_llms.py", "tests/test_zoom.py"],
         cwd=TOOLS, capture_output=True, text=True, env={**os.environ, "NOTES_PROJECT": str(project)}, timeout=900)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     passed = int(result.stdout.strip().splitlines()[-1].split(" passed")[0].split()[-1])

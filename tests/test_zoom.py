@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from harness.browser import AXE_JS, WCAG_TAGS, PageWatch
-from harness.paths import ROOT
+from harness.pages import PAGES
+from harness.paths import DOCS, ROOT
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
@@ -344,3 +345,69 @@ def test_after_instant_navigation_the_next_page_zooms_and_back_still_changes_pag
     page.go_back()
     page.wait_for_url(re.compile(r"/jwt/"), wait_until="commit", timeout=5000)
     page.wait_for_function("() => document.querySelector('article h1').textContent.includes('JWT')", timeout=10_000)
+
+
+# The pages with something to zoom: a diagram (```mermaid) or an image in the note.
+ZOOMABLE = [path for path, (source, *_) in PAGES.items() if re.search(r"```mermaid|!\[", (DOCS / source).read_text())]
+BUNDLE = re.compile(r"/assets/javascripts/extras\.[0-9a-f]{8}\.min\.js$")
+# Where each block of the note is on the page (the lines under the note's end, where the
+# progress toggle goes, are test_progress's).
+TOPS = """() => [...document.querySelectorAll('article *')]
+  .filter(e => !e.closest('.md-source-file, [data-notes-page-links], [data-notes-progress], .notes-zoom-open, .notes-copy'))
+  .map(e => [e.outerHTML.slice(0, 70), Math.round(e.getBoundingClientRect().top + scrollY)])"""
+
+
+@pytest.fixture
+def blank_page(browser, server):
+    """A phone's page, watched, not yet anywhere (a test sets routes before it goes)."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.watch = PageWatch("{0.scheme}://{0.netloc}".format(urlsplit(server.url("/")))).attach(page)
+    yield page
+    problems = page.watch.take()
+    context.close()
+    assert not problems, "the browser saw errors:\n  " + "\n  ".join(problems)
+
+
+def moved_when_the_bundle_runs(page, address: str) -> list[str]:
+    """Open `address` as a returning reader whose bundle is held back until the page is
+    measured, then let it run: the blocks of the note that are now somewhere else."""
+    page.add_init_script("localStorage.setItem('notes:zoom-test', '1')")  # a returning reader
+    held = []
+    page.route(BUNDLE, lambda route: held.append(route))
+    page.goto(address)
+    for _ in range(100):  # the loader asks for the bundle once the browser is idle
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the returning reader's bundle was never asked for"
+    before = page.evaluate(TOPS)
+    held[0].continue_()
+    page.wait_for_function("() => document.querySelector('button.notes-zoom-open')", timeout=10_000)
+    page.wait_for_timeout(300)
+    after = page.evaluate(TOPS)
+    assert len(before) == len(after), "the note's own blocks changed"
+    return [f"{b[0]} {b[1]} -> {a[1]}" for b, a in zip(before, after, strict=True) if b[1] != a[1]]
+
+
+@pytest.mark.parametrize("path", ZOOMABLE)
+def test_zoom_buttons_arrive_without_moving_the_note(blank_page, server, path):
+    # A returning reader's bundle adds the zoom buttons after the page is shown: what is under
+    # a diagram or an image may not move as they arrive (a tap aimed at it would miss).
+    moved = moved_when_the_bundle_runs(blank_page, server.url("/" + path))
+    assert not moved, f"/{path}: moved as the zoom buttons arrived:\n  " + "\n  ".join(moved[:5])
+
+
+def test_a_wide_images_zoom_button_arrives_without_moving_the_note(blank_page, server, site):
+    # As above, for an image wider than its column (no note has one yet: given on its way).
+    name = next((site / "assets" / "diagrams").glob("*-light.svg")).name
+    page = blank_page
+
+    def add_image(route):
+        response = route.fetch()
+        route.fulfill(response=response, body=response.text().replace("</h1>", "</h1>" + WIDE_IMAGE.format(name=name), 1))
+
+    page.route(server.url("/redis/"), add_image)
+    moved = moved_when_the_bundle_runs(page, server.url("/redis/"))
+    assert page.locator("article img[alt='Ek chauda screenshot'] + button.notes-zoom-open").count() == 1
+    assert not moved, "/redis/ with a wide image: moved as its zoom button arrived:\n  " + "\n  ".join(moved[:5])

@@ -201,6 +201,7 @@ function add(holder, images, name, alt, back, after) {
     holder.classList.add("notes-zoomable");
     holder.append(button);
   } else {
+    button.classList.add("notes-zoom-open--image");
     after.after(button);
   }
   for (const img of images) {
