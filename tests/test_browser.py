@@ -131,13 +131,17 @@ def test_a_collapsed_box_is_found_by_search_and_opens_for_a_link_into_it(open_pa
     wait_for_h1(page, PAGES[path][1])
     # The element holding the word, inside its box, becomes a link's target. The box is
     # closed first: a search result that links into it may have opened it already.
-    page.evaluate("""word => {
+    # Waited for, not read once: the h1 can be there before the rest of the page is.
+    page.wait_for_load_state("load")
+    page.wait_for_function("""word => {
       const has = e => e.textContent.toLowerCase().includes(word);
       const held = [...document.querySelectorAll("article details p, article details li, article details pre, "
                                                  + "article details td")].find(has);
+      if (!held) return false;
       for (let box = held.closest("details"); box; box = box.parentElement.closest("details")) box.open = false;
       held.id = "inside-the-box";
-    }""", word)
+      return true;
+    }""", arg=word, timeout=10_000)
     page.evaluate("() => { location.hash = '#inside-the-box'; }")
     page.wait_for_function("() => document.getElementById('inside-the-box').closest('details').open", timeout=5000)
     page.wait_for_function("""() => { const r = document.getElementById('inside-the-box').getBoundingClientRect();
